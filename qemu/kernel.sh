@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Build (or reuse) a prockill guest kernel: qemu/kernel.sh release|debug
+#
+# The build lives in $PROCKILL_CACHE/build/<flavour>-<key>, where key hashes
+# the kernel source version, the config fragments, this script, and the
+# rustc/bindgen/clang versions. A second call with the same inputs is a no-op.
+# Prints the build directory on stdout (last line).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+flavour=${1:?usage: kernel.sh release|debug}
+CACHE=${PROCKILL_CACHE:-$HOME/.cache/prockill}
+SRC=$(cat "$CACHE/kernel-src.path")
+export PATH=$CACHE/tools/bin:$PATH LIBCLANG_PATH=/usr/lib/llvm-19/lib
+MAKEFLAGS_K=(LLVM=-19 RUSTC=/usr/bin/rustc BINDGEN="$CACHE/tools/bin/bindgen")
+
+case $flavour in
+    release) frags=("$here/config.fragment") ;;
+    debug) frags=("$here/config.fragment" "$here/debug.fragment") ;;
+    *) echo "kernel.sh: unknown flavour '$flavour' (release|debug)" >&2; exit 2 ;;
+esac
+
+key=$( { make -s -C "$SRC" kernelversion; cat "${frags[@]}" "$0"; /usr/bin/rustc --version;
+         "$CACHE/tools/bin/bindgen" --version; clang-19 --version | head -1; } | sha256sum | cut -c1-16)
+out=$CACHE/build/$flavour-$key
+if [ -f "$out/.prockill-built" ]; then
+    ln -sfn "$out" "$CACHE/build/$flavour"
+    echo "$out"; exit 0
+fi
+mkdir -p "$out"
+log=$out/build.log
+echo "kernel: building $flavour kernel in $out (log: $log)" >&2
+t0=$(date +%s)
+{
+    make -C "$SRC" O="$out" "${MAKEFLAGS_K[@]}" allnoconfig
+    "$SRC/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${frags[@]}"
+    make -C "$SRC" O="$out" "${MAKEFLAGS_K[@]}" olddefconfig
+} >"$log" 2>&1 || { echo "kernel: configuring failed, see $log" >&2; exit 1; }
+# Every option of the fragments must have survived olddefconfig.
+lost=()
+while IFS= read -r line; do
+    case $line in CONFIG_*=*) ;; *) continue ;; esac
+    opt=${line%%=*} val=${line#*=}
+    if [ "$val" = n ]; then
+        grep -qx "# $opt is not set" "$out/.config" || grep -qx "$opt=n" "$out/.config" || lost+=("$line")
+    else
+        grep -qx "$line" "$out/.config" || lost+=("$line")
+    fi
+done < <(cat "${frags[@]}")
+if ((${#lost[@]})); then
+    echo "kernel: options dropped by olddefconfig (missing dependencies?): ${lost[*]}" >&2
+    exit 1
+fi
+make -C "$SRC" O="$out" "${MAKEFLAGS_K[@]}" -j"$(nproc)" bzImage modules_prepare >>"$log" 2>&1 \
+    || { echo "kernel: build failed, last lines of $log:" >&2; tail -25 "$log" >&2; exit 1; }
+touch "$out/.prockill-built"
+ln -sfn "$out" "$CACHE/build/$flavour"
+echo "kernel: $flavour built in $(( $(date +%s) - t0 ))s" >&2
+echo "$out"

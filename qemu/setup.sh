@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# prockill setup: idempotent; every top-level make target calls it.
+#
+#  1. Debian packages from the machine's own suites (never touches apt sources,
+#     never upgrades an installed package).
+#  2. bindgen-cli (pinned) through cargo, into the cache.
+#  3. Debian's linux-source-7.3 from trixie-backports through a *private* apt
+#     configuration (own sources file, lists and cache), unpacked into the cache.
+#     KERNEL_SRC=/path/to/tree skips this and uses the user's tree.
+#
+# Prints one line per phase. On a missing prerequisite it ends with one line
+# saying what is missing and how to fix it.
+set -euo pipefail
+
+CACHE=${PROCKILL_CACHE:-$HOME/.cache/prockill}
+BINDGEN_VERSION=0.73.2
+PKGS=(bc bison flex libelf-dev libssl-dev cpio kmod make gcc
+      rustc-web rust-web-src libclang-19-dev clang-19 lld-19 llvm-19
+      qemu-system-x86 busybox-static)
+
+die() { echo "setup: $*" >&2; exit 1; }
+log() { echo "setup: $*"; }
+
+mkdir -p "$CACHE" || die "cannot create cache directory $CACHE (set PROCKILL_CACHE)"
+
+# ---- 1. packages ---------------------------------------------------------
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    [ "$(id -u)" = 0 ] || die "missing packages ${missing[*]}: run 'sudo apt-get install ${missing[*]}' or run make as root"
+    log "installing Debian packages: ${missing[*]}"
+    # Lists may be stale or absent on a fresh machine.
+    apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --no-upgrade \
+        "${missing[@]}" >"$CACHE/apt-install.log" 2>&1 \
+        || die "apt-get install ${missing[*]} failed; see $CACHE/apt-install.log"
+fi
+[ -x /usr/bin/rustc ] || die "/usr/bin/rustc missing: 'apt-get install rustc-web rust-web-src' (bookworm-security)"
+[ -d /usr/lib/rustlib/src/rust/library ] || die "rust-src missing for /usr/bin/rustc: 'apt-get install rust-web-src'"
+[ -e /usr/lib/llvm-19/lib/libclang.so ] || [ -e /usr/lib/llvm-19/lib/libclang-19.so.1 ] \
+    || die "libclang 19 missing: 'apt-get install libclang-19-dev'"
+
+# ---- 2. bindgen ----------------------------------------------------------
+BINDGEN=$CACHE/tools/bin/bindgen
+if ! [ -x "$BINDGEN" ] || ! "$BINDGEN" --version 2>/dev/null | grep -q "$BINDGEN_VERSION"; then
+    command -v cargo >/dev/null || die "cargo not on PATH: install Rust with rustup"
+    log "installing bindgen-cli $BINDGEN_VERSION (cargo install, about a minute)"
+    cargo install -q bindgen-cli --version "$BINDGEN_VERSION" --locked --root "$CACHE/tools" \
+        >"$CACHE/bindgen-install.log" 2>&1 \
+        || die "cargo install bindgen-cli $BINDGEN_VERSION failed; see $CACHE/bindgen-install.log"
+fi
+
+# ---- 3. kernel source ----------------------------------------------------
+if [ -n "${KERNEL_SRC:-}" ]; then
+    [ -f "$KERNEL_SRC/Makefile" ] && [ -d "$KERNEL_SRC/rust/kernel" ] \
+        || die "KERNEL_SRC=$KERNEL_SRC is not a kernel tree with Rust support"
+    echo "$KERNEL_SRC" >"$CACHE/kernel-src.path"
+    exit 0
+fi
+if [ -f "$CACHE/kernel-src.path" ] && [ -f "$(cat "$CACHE/kernel-src.path")/Makefile" ] \
+    && grep -q "^$CACHE/src/" "$CACHE/kernel-src.path"; then
+    exit 0
+fi
+APT=$CACHE/apt
+mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial" "$APT/debs"
+cat >"$APT/sources.list" <<SRC
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie-backports main
+SRC
+aptopts=(-o Dir::Etc::SourceList="$APT/sources.list" -o Dir::Etc::SourceParts=/nonexistent
+         -o Dir::State::Lists="$APT/lists" -o Dir::Cache="$APT/cache"
+         -o Debug::NoLocking=1 -o APT::Get::List-Cleanup=0)
+log "fetching linux-source-7.3 from trixie-backports (private apt config in $APT, ~170 MB)"
+apt-get -qq "${aptopts[@]}" update >"$APT/update.log" 2>&1 \
+    || die "private apt-get update for trixie-backports failed; see $APT/update.log"
+(cd "$APT/debs" && apt-get -qq "${aptopts[@]}" download linux-source-7.3 >"$APT/download.log" 2>&1) \
+    || die "apt-get download linux-source-7.3 failed; see $APT/download.log"
+deb=$(ls -t "$APT"/debs/linux-source-7.3_*.deb | head -1)
+ver=$(dpkg-deb -f "$deb" Version)
+log "unpacking $(basename "$deb")"
+tmp=$(mktemp -d "$CACHE/unpack.XXXXXX")
+dpkg-deb -x "$deb" "$tmp"
+mkdir -p "$CACHE/src"
+tar -C "$tmp" -xJf "$tmp"/usr/src/linux-source-7.3.tar.xz
+rm -rf "$CACHE/src/linux-$ver"
+mv "$tmp/linux-source-7.3" "$CACHE/src/linux-$ver"
+rm -rf "$tmp"
+echo "$CACHE/src/linux-$ver" >"$CACHE/kernel-src.path"
+log "kernel source ready: $CACHE/src/linux-$ver"
