@@ -1,32 +1,171 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! prockill: `/proc/<pid>/kill`, a kill handle bound to the process at open.
+//! prockill: `/proc/<pid>/kill`, a kill handle bound to the process at open
+//! and revoked when the process execs.
+//!
+//! With the module loaded every process has a writable `/proc/<pid>/kill` and
+//! every thread a `/proc/<pid>/task/<tid>/kill`. Opening one binds the file to
+//! the target's `struct pid` and to the opener's credentials; writing a
+//! signal number or name sends it to that process or fails, never to a
+//! newcomer that reuses the PID. An exec hook, modelled on NetBSD's
+//! `exechook_establish()`, revokes handles when their process execs (on
+//! credential-changing execs by default), after which writes fail with `EIO`.
+//!
+//! The crate holds all logic and state:
+//!
+//! - [`signal`]: the write parser, shared with the userspace crate;
+//! - [`policy`]: the exec policies and the `revoke` module parameter;
+//! - [`exechook`]: the exec hook registry;
+//! - [`handle`]: the open file: binding, permissions, read/write/ioctl/poll;
+//! - [`registry`]: open handles per process, and revocation at exec.
+//!
+//! `prockill_glue.c` attaches the node to procfs and hooks exec, where Rust
+//! has no bindings; `docs/kill-node.md` and `docs/exec-hook.md` explain both.
 
 use kernel::prelude::*;
 
-#[allow(dead_code)]
+mod exechook;
+mod handle;
+mod policy;
+mod registry;
+// Shared with the userspace crate, which uses all of it and needs it `pub`.
+#[allow(dead_code, unreachable_pub)]
 mod signal;
 
 module! {
     type: ProcKill,
     name: "prockill",
     authors: ["prockill developers"],
-    description: "/proc/<pid>/kill: race-free kill handles revoked on exec",
+    description: "/proc/<pid>/kill: race-free kill handles, revoked on exec",
     license: "GPL",
 }
 
-/// The module instance.
-struct ProcKill;
+/// The C functions of `prockill_glue.c` and `prockill_events.c`
+/// (declared for C in `prockill_glue.h`).
+mod ffi {
+    use kernel::bindings;
+    use kernel::ffi::{c_int, c_uint};
+
+    // Only pointers to these C structs cross the boundary, never the structs.
+    #[allow(improper_ctypes)]
+    extern "C" {
+        /// Resolves the procfs internals and registers the ftrace hooks.
+        pub(crate) fn prockill_glue_init() -> c_int;
+        /// Removes the hooks and waits until no task runs code they led here.
+        pub(crate) fn prockill_glue_exit();
+        /// Returns a counted reference to the `struct pid` of a node inode.
+        pub(crate) fn prockill_inode_pid(inode: *const bindings::inode) -> *mut bindings::pid;
+        /// Sends `sig` with `si_code` `SI_USER`, `si_pid` the caller and
+        /// `si_uid` `uid`, to the process (`PIDTYPE_TGID`) or thread
+        /// (`PIDTYPE_PID`) of `pid`. Does no permission check.
+        pub(crate) fn prockill_send_signal(
+            pid: *mut bindings::pid,
+            type_: bindings::pid_type,
+            sig: c_int,
+            uid: bindings::uid_t,
+        ) -> c_int;
+        /// Fires the `prockill:revoke` trace event.
+        pub(crate) fn prockill_trace_revoke(
+            target: bindings::pid_t,
+            opener: bindings::pid_t,
+            opener_uid: bindings::uid_t,
+            reason: c_uint,
+            exec_gen_open: u64,
+            exec_gen_now: u64,
+        );
+    }
+}
+
+/// The UAPI constants of `include/uapi/linux/prockill.h`, which userspace
+/// shares; the module's own copy must agree (the VM tests check the ABI).
+mod uapi {
+    pub(crate) const KIND_PROCESS: u32 = 1;
+    pub(crate) const KIND_THREAD: u32 = 2;
+
+    pub(crate) const STATE_ALIVE: u32 = 1;
+    pub(crate) const STATE_EXITED: u32 = 2;
+    pub(crate) const STATE_REVOKED: u32 = 3;
+
+    pub(crate) const POLICY_NEVER: u32 = 0;
+    pub(crate) const POLICY_SETID: u32 = 1;
+    pub(crate) const POLICY_EXEC: u32 = 2;
+
+    pub(crate) const REVOKE_NONE: u32 = 0;
+    pub(crate) const REVOKE_SETID_EXEC: u32 = 1;
+    pub(crate) const REVOKE_EXEC: u32 = 2;
+
+    /// `struct prockill_info`.
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    pub(crate) struct Info {
+        pub(crate) pid: i32,
+        pub(crate) kind: u32,
+        pub(crate) state: u32,
+        pub(crate) policy: u32,
+        pub(crate) handle_policy: u32,
+        pub(crate) revoke_reason: u32,
+        pub(crate) opener_uid: u32,
+        pub(crate) reserved: u32,
+        pub(crate) pidfs_ino: u64,
+        pub(crate) start_time: u64,
+        pub(crate) exec_gen: u64,
+    }
+
+    // SAFETY: `Info` is `repr(C)` of integers with no padding (8 x u32, 3 x u64).
+    unsafe impl kernel::transmute::AsBytes for Info {}
+
+    /// `struct prockill_send`.
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    pub(crate) struct Send {
+        pub(crate) sig: u32,
+        pub(crate) flags: u32,
+    }
+
+    // SAFETY: `Send` is `repr(C)` of two u32: any bit pattern is valid.
+    unsafe impl kernel::transmute::FromBytes for Send {}
+
+    const MAGIC: u32 = 0xB9;
+    const fn ioc(dir: u32, nr: u32, size: usize) -> u32 {
+        (dir << 30) | ((size as u32) << 16) | (MAGIC << 8) | nr
+    }
+    /// `_IOR(0xB9, 1, struct prockill_info)`.
+    pub(crate) const IOC_INFO: u32 = ioc(2, 1, core::mem::size_of::<Info>());
+    /// `_IOW(0xB9, 2, struct prockill_send)`.
+    pub(crate) const IOC_SEND: u32 = ioc(1, 2, core::mem::size_of::<Send>());
+    /// `_IOW(0xB9, 3, __u32)`.
+    pub(crate) const IOC_SET_POLICY: u32 = ioc(1, 3, core::mem::size_of::<u32>());
+}
+
+/// The module instance. Loading it makes the nodes appear; dropping it
+/// (after `rmmod` succeeded, so no node is open) makes them disappear.
+struct ProcKill {
+    _hook: exechook::Registration,
+}
 
 impl kernel::Module for ProcKill {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        pr_info!("loaded\n");
-        Ok(ProcKill)
+        registry::init();
+        exechook::init();
+        let hook = exechook::establish(registry::on_exec)?;
+        // SAFETY: Called once, from module init, with nothing else of ours running.
+        let ret = unsafe { ffi::prockill_glue_init() };
+        if ret != 0 {
+            pr_err!("not loaded: the kernel lacks what /proc/<pid>/kill needs (see above)\n");
+            return Err(Error::from_errno(ret));
+        }
+        pr_info!(
+            "loaded: /proc/<pid>/kill and /proc/<pid>/task/<tid>/kill, revoke={}\n",
+            policy::module_policy().name()
+        );
+        Ok(ProcKill { _hook: hook })
     }
 }
 
 impl Drop for ProcKill {
     fn drop(&mut self) {
+        // SAFETY: `init` succeeded, so the hooks are registered; exit runs once.
+        unsafe { ffi::prockill_glue_exit() };
         pr_info!("unloaded\n");
     }
 }

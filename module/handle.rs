@@ -1,0 +1,738 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The open kill node: a handle on one process (or thread).
+//!
+//! `open` binds the file to the target's `struct pid` (never its number) and
+//! to the opener's credentials, which the file keeps (`file->f_cred`). From
+//! then on:
+//!
+//! - `write` parses one signal ([`crate::signal`]) and sends it to that
+//!   `struct pid`, or fails: `ESRCH` once the target has exited (even if its
+//!   number now belongs to another process), `EIO` once an exec revoked the
+//!   handle, `EPERM` if the *opener* may no longer signal the target,
+//!   `EINVAL` for anything that is not exactly one signal;
+//! - `read` shows the binding and the state as `key: value` lines;
+//! - `poll` reports the target's exit (`EPOLLIN`) and revocation
+//!   (`EPOLLHUP | EPOLLERR`);
+//! - `ioctl` offers the same operations in binary (`PROCKILL_IOC_*`).
+//!
+//! Every check-then-send runs with the target's `signal->exec_update_lock`
+//! held for reading, the lock an exec holds for writing while it revokes
+//! handles: a write is either wholly before an exec or sees its revocation.
+
+use crate::policy::{self, Policy};
+use crate::{ffi, registry, signal, uapi};
+use core::fmt::Write;
+use kernel::bindings;
+use kernel::ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_void};
+use kernel::fs::File;
+use kernel::list::{ListArc, ListLinks};
+use kernel::prelude::*;
+use kernel::seq_file::{seq_print, SeqFile};
+use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
+use kernel::sync::Arc;
+use kernel::uaccess::{UserPtr, UserSlice};
+
+/// `FMODE_WRITE` (`include/linux/fs.h`; a `__force` cast bindgen skips).
+const FMODE_WRITE: u32 = 1 << 1;
+/// Poll bits (`include/uapi/linux/eventpoll.h`; `__force` casts as well).
+const EPOLLIN: c_uint = 0x0001;
+const EPOLLERR: c_uint = 0x0008;
+const EPOLLHUP: c_uint = 0x0010;
+const EPOLLRDNORM: c_uint = 0x0040;
+/// `TASK_NORMAL` for `__wake_up()`.
+const TASK_NORMAL: c_uint = bindings::TASK_INTERRUPTIBLE | bindings::TASK_UNINTERRUPTIBLE;
+
+/// What a node is bound to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `/proc/<pid>/kill`: process-directed signals, as `kill(2)`.
+    Process,
+    /// `/proc/<pid>/task/<tid>/kill`: thread-directed, as `tgkill(2)`.
+    Thread,
+}
+
+impl Kind {
+    fn from_inode_private(v: usize) -> Option<Self> {
+        match v as u32 {
+            uapi::KIND_PROCESS => Some(Kind::Process),
+            uapi::KIND_THREAD => Some(Kind::Thread),
+            _ => None,
+        }
+    }
+
+    const fn to_uapi(self) -> u32 {
+        match self {
+            Kind::Process => uapi::KIND_PROCESS,
+            Kind::Thread => uapi::KIND_THREAD,
+        }
+    }
+
+    const fn name(self) -> &'static str {
+        match self {
+            Kind::Process => "process",
+            Kind::Thread => "thread",
+        }
+    }
+
+    const fn pid_type(self) -> bindings::pid_type {
+        match self {
+            Kind::Process => bindings::pid_type_PIDTYPE_TGID,
+            Kind::Thread => bindings::pid_type_PIDTYPE_PID,
+        }
+    }
+}
+
+/// A counted reference to a `struct pid`.
+///
+/// # Invariants
+///
+/// `self.0` is a valid `struct pid` on which this value owns one reference.
+struct PidRef(*mut bindings::pid);
+
+impl PidRef {
+    /// The task using this pid as its PID, if any (counted).
+    fn task(&self) -> Option<TaskRef> {
+        // SAFETY: `self.0` is valid (type invariant). `get_pid_task` returns
+        // a counted reference or null.
+        let t = unsafe { bindings::get_pid_task(self.0, bindings::pid_type_PIDTYPE_PID) };
+        if t.is_null() {
+            None
+        } else {
+            // INVARIANT: `t` is a task on which we own a reference.
+            Some(TaskRef(t))
+        }
+    }
+
+    fn as_ptr(&self) -> *mut bindings::pid {
+        self.0
+    }
+}
+
+impl Drop for PidRef {
+    fn drop(&mut self) {
+        // SAFETY: We own one reference (type invariant).
+        unsafe { bindings::put_pid(self.0) };
+    }
+}
+
+/// A counted reference to a task.
+///
+/// # Invariants
+///
+/// `self.0` is a valid task on which this value owns one reference.
+struct TaskRef(*mut bindings::task_struct);
+
+impl TaskRef {
+    fn as_ptr(&self) -> *mut bindings::task_struct {
+        self.0
+    }
+
+    /// Whether the target counts as exited for a node of `kind`: for a
+    /// process, no thread is left (`signal->live == 0`); for a thread, it
+    /// is a zombie or dead (`exit_state != 0`).
+    fn exited(&self, kind: Kind) -> bool {
+        // SAFETY: The task is alive (type invariant) and so is its signal
+        // struct, which lives as long as any task_struct of the group.
+        unsafe {
+            match kind {
+                Kind::Process => {
+                    core::ptr::read_volatile(&(*(*self.0).signal).live.counter) == 0
+                }
+                Kind::Thread => core::ptr::read_volatile(&(*self.0).exit_state) != 0,
+            }
+        }
+    }
+
+    /// Takes `signal->exec_update_lock` for reading; killable.
+    fn exec_lock(&self) -> Result<ExecLockGuard<'_>> {
+        // SAFETY: The task and its signal struct are alive (type invariant).
+        let lock = unsafe { &raw mut (*(*self.0).signal).exec_update_lock };
+        // SAFETY: `lock` is a valid, initialized rw_semaphore.
+        let ret = unsafe { bindings::down_read_killable(lock) };
+        if ret != 0 {
+            return Err(Error::from_errno(ret));
+        }
+        // INVARIANT: We hold `lock` for reading.
+        Ok(ExecLockGuard { lock, _task: self })
+    }
+}
+
+impl Drop for TaskRef {
+    fn drop(&mut self) {
+        // SAFETY: We own one reference (type invariant).
+        unsafe { bindings::put_task_struct(self.0) };
+    }
+}
+
+/// A held read lock on a task's `signal->exec_update_lock`.
+///
+/// # Invariants
+///
+/// `lock` is held for reading by this value and stays valid while `_task`
+/// (which owns the signal struct through its task) is borrowed.
+struct ExecLockGuard<'a> {
+    lock: *mut bindings::rw_semaphore,
+    _task: &'a TaskRef,
+}
+
+impl Drop for ExecLockGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: We hold the lock for reading (type invariant).
+        unsafe { bindings::up_read(self.lock) };
+    }
+}
+
+/// The state a handle reports.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Alive,
+    Exited,
+    Revoked(u32),
+}
+
+impl State {
+    const fn to_uapi(self) -> u32 {
+        match self {
+            State::Alive => uapi::STATE_ALIVE,
+            State::Exited => uapi::STATE_EXITED,
+            State::Revoked(_) => uapi::STATE_REVOKED,
+        }
+    }
+
+    const fn name(self) -> &'static str {
+        match self {
+            State::Alive => "alive",
+            State::Exited => "exited",
+            State::Revoked(_) => "revoked",
+        }
+    }
+}
+
+const fn reason_name(reason: u32) -> &'static str {
+    match reason {
+        uapi::REVOKE_SETID_EXEC => "setid-exec",
+        uapi::REVOKE_EXEC => "exec",
+        _ => "-",
+    }
+}
+
+/// One open kill node.
+///
+/// # Invariants
+///
+/// `key` is the pidfs inode number of the thread group that `pid`'s task
+/// belonged to at open; the handle is in that key's registry list from open
+/// until release.
+#[pin_data]
+pub(crate) struct Handle {
+    pid: PidRef,
+    kind: Kind,
+    key: u64,
+    pidfs_ino: u64,
+    start_time: u64,
+    exec_gen: u64,
+    opener_tgid: bindings::pid_t,
+    opener_uid: bindings::kuid_t,
+    /// The handle's own policy (a `Policy` as UAPI number); only grows.
+    policy: Atomic<u32>,
+    /// `REVOKE_NONE`, or why an exec revoked the handle; set once.
+    revoked: Atomic<u32>,
+    #[pin]
+    links: ListLinks,
+}
+
+// SAFETY: The raw pointers in `Handle` are counted references (`PidRef`) to
+// objects that may be used from any thread; all mutable state is atomic.
+unsafe impl Send for Handle {}
+// SAFETY: See `Send`; shared access only reads immutable fields or atomics.
+unsafe impl Sync for Handle {}
+
+kernel::list::impl_list_arc_safe! {
+    impl ListArcSafe<0> for Handle { untracked; }
+}
+kernel::list::impl_list_item! {
+    impl ListItem<0> for Handle { using ListLinks { self.links }; }
+}
+
+impl Handle {
+    /// The registry key: pidfs inode number of the target's thread group.
+    pub(crate) fn key(&self) -> u64 {
+        self.key
+    }
+
+    /// The handle's own exec policy.
+    pub(crate) fn policy(&self) -> Policy {
+        Policy::from_uapi(self.policy.load(Relaxed)).unwrap_or(Policy::Exec)
+    }
+
+    /// The target's exec generation when the handle was opened.
+    pub(crate) fn exec_gen(&self) -> u64 {
+        self.exec_gen
+    }
+
+    /// The opener's tgid in the initial PID namespace.
+    pub(crate) fn opener_tgid(&self) -> bindings::pid_t {
+        self.opener_tgid
+    }
+
+    /// The opener's real uid in the initial user namespace.
+    pub(crate) fn opener_uid_global(&self) -> bindings::uid_t {
+        self.opener_uid.val
+    }
+
+    /// Marks the handle revoked for `reason` and wakes its pollers. Returns
+    /// false if it already was. Called by the exec hook.
+    pub(crate) fn revoke(&self, reason: u32) -> bool {
+        if self.revoked.load(Acquire) != uapi::REVOKE_NONE {
+            return false;
+        }
+        self.revoked.store(reason, Release);
+        // SAFETY: `pid` is valid (we hold a reference) and `wait_pidfd` is
+        // its initialized wait queue, on which `poll` registers.
+        unsafe {
+            bindings::__wake_up(
+                &raw mut (*self.pid.as_ptr()).wait_pidfd,
+                TASK_NORMAL,
+                0,
+                core::ptr::null_mut(),
+            )
+        };
+        true
+    }
+
+    fn revoked_reason(&self) -> Option<u32> {
+        match self.revoked.load(Acquire) {
+            uapi::REVOKE_NONE => None,
+            r => Some(r),
+        }
+    }
+
+    fn state(&self) -> State {
+        if let Some(r) = self.revoked_reason() {
+            return State::Revoked(r);
+        }
+        match self.pid.task() {
+            Some(t) if !t.exited(self.kind) => State::Alive,
+            _ => State::Exited,
+        }
+    }
+
+    /// The effective policy: the stricter of the module's and the handle's.
+    fn effective_policy(&self) -> Policy {
+        core::cmp::max(policy::module_policy(), self.policy())
+    }
+
+    /// The target's PID (or TID) in the caller's PID namespace, 0 if none.
+    fn pid_in_caller_ns(&self) -> i32 {
+        // SAFETY: `pid` is valid; `pid_vnr` handles a pid without tasks.
+        unsafe { bindings::pid_vnr(self.pid.as_ptr()) }
+    }
+
+    /// Sends `sig` (0 probes) with the authority of the opener (`file`).
+    fn send(&self, file: &File, sig: u32) -> Result {
+        if self.revoked_reason().is_some() {
+            return Err(EIO);
+        }
+        let task = self.pid.task().ok_or(ESRCH)?;
+        let _exec = task.exec_lock()?;
+        if self.revoked_reason().is_some() {
+            return Err(EIO);
+        }
+        if task.exited(self.kind) {
+            return Err(ESRCH);
+        }
+        if !may_signal(file, &task, false) {
+            return Err(EPERM);
+        }
+        if sig == 0 {
+            return Ok(());
+        }
+        // si_uid is the opener's real uid, seen from the writer's user
+        // namespace (send_signal_locked() translates it for the target).
+        // SAFETY: `file.cred()` is valid; `current_user_ns()` is current's.
+        let uid = unsafe {
+            bindings::from_kuid_munged(bindings::current_user_ns(), (*file.cred().as_ptr()).uid)
+        };
+        // SAFETY: `pid` is valid; the C side handles a pid without tasks.
+        let ret = unsafe {
+            ffi::prockill_send_signal(self.pid.as_ptr(), self.kind.pid_type(), sig as c_int, uid)
+        };
+        if ret == 0 {
+            Ok(())
+        } else {
+            Err(Error::from_errno(ret))
+        }
+    }
+
+    /// `PROCKILL_IOC_SET_POLICY`: stricter only.
+    fn set_policy(&self, new: Policy) -> Result {
+        let task = self.pid.task().ok_or(ESRCH)?;
+        let _exec = task.exec_lock()?;
+        if self.revoked_reason().is_some() {
+            return Err(EIO);
+        }
+        if new < self.effective_policy() {
+            return Err(EPERM);
+        }
+        self.policy.store(new.to_uapi(), Relaxed);
+        Ok(())
+    }
+
+    fn info(&self, file: &File) -> uapi::Info {
+        let state = self.state();
+        // SAFETY: `file.cred()` is valid; `current_user_ns()` is current's.
+        let opener_uid = unsafe {
+            bindings::from_kuid_munged(bindings::current_user_ns(), (*file.cred().as_ptr()).uid)
+        };
+        uapi::Info {
+            pid: self.pid_in_caller_ns(),
+            kind: self.kind.to_uapi(),
+            state: state.to_uapi(),
+            policy: self.effective_policy().to_uapi(),
+            handle_policy: self.policy().to_uapi(),
+            revoke_reason: self.revoked_reason().unwrap_or(uapi::REVOKE_NONE),
+            opener_uid,
+            reserved: 0,
+            pidfs_ino: self.pidfs_ino,
+            start_time: self.start_time,
+            exec_gen: self.exec_gen,
+        }
+    }
+
+    /// The text `read` returns.
+    fn status(&self, file: &File, out: &mut impl Write) -> core::fmt::Result {
+        let i = self.info(file);
+        let reason = reason_name(i.revoke_reason);
+        writeln!(out, "pid: {}", i.pid)?;
+        writeln!(out, "kind: {}", self.kind.name())?;
+        writeln!(out, "state: {}", self.state().name())?;
+        writeln!(out, "reason: {reason}")?;
+        writeln!(out, "policy: {}", self.effective_policy().name())?;
+        writeln!(out, "handle_policy: {}", self.policy().name())?;
+        writeln!(out, "start_time: {}", i.start_time)?;
+        writeln!(out, "exec_gen: {}", i.exec_gen)?;
+        writeln!(out, "pidfs_ino: {}", i.pidfs_ino)?;
+        writeln!(out, "opener_uid: {}", i.opener_uid)
+    }
+}
+
+/// Whether the credentials of `file` (its opener's) may signal `task`:
+/// `kill_ok_by_cred()` of `kernel/signal.c`, applied to the opener. At open
+/// (`at_open`), a process may also signal its own thread group, as
+/// `check_kill_permission()` allows.
+fn may_signal(file: &File, task: &TaskRef, at_open: bool) -> bool {
+    // SAFETY: `task` is alive and `current` is valid: plain field reads.
+    let same_group = unsafe { (*task.as_ptr()).tgid == (*kernel::current!().as_ptr()).tgid };
+    if at_open && same_group {
+        return true;
+    }
+    let c = file.cred().as_ptr();
+    // SAFETY: `task` is alive; `get_task_cred` returns a counted reference.
+    let t = unsafe { bindings::get_task_cred(task.as_ptr()) };
+    // SAFETY: Both credentials are valid: `c` is the file's, held by the
+    // file, and we hold a reference on `t` until `put_cred` below.
+    let ok = unsafe {
+        let (c, t) = (&*c, &*t);
+        c.euid.val == t.suid.val
+            || c.euid.val == t.uid.val
+            || c.uid.val == t.suid.val
+            || c.uid.val == t.uid.val
+            || bindings::file_ns_capable(file.as_ptr(), t.user_ns, bindings::CAP_KILL as c_int)
+    };
+    // SAFETY: Drops the reference `get_task_cred` took.
+    unsafe { bindings::put_cred(t) };
+    ok
+}
+
+/// A fixed buffer implementing `fmt::Write`, for the status text.
+struct TextBuf {
+    buf: [u8; 512],
+    len: usize,
+}
+
+impl Write for TextBuf {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(core::fmt::Error)?;
+        self.buf.get_mut(self.len..end).ok_or(core::fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// The handle of an open node file.
+///
+/// # Safety
+///
+/// `file` is a kill-node file between a successful `open` and `release`.
+unsafe fn handle<'a>(file: *mut bindings::file) -> &'a Handle {
+    // SAFETY: `open` stored `Arc::into_raw` in `private_data` and `release`
+    // has not run yet (function safety requirement).
+    unsafe { &*(*file).private_data.cast::<Handle>() }
+}
+
+fn errno_isize(e: Error) -> isize {
+    e.to_errno() as isize
+}
+
+/// `open`: binds the file to the target and registers the handle.
+///
+/// # Safety
+///
+/// Called by the VFS with a kill-node inode and the file being opened on it.
+unsafe extern "C" fn pk_open(inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
+    // SAFETY: The VFS passes a valid inode and file being opened.
+    match unsafe { open_inner(inode, file) } {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// # Safety
+///
+/// `inode` is a kill-node inode built by the glue; `file` is being opened on it.
+unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> Result {
+    // SAFETY: The glue stores the node kind in `i_private`.
+    let kind = Kind::from_inode_private(unsafe { (*inode).i_private } as usize).ok_or(ENOENT)?;
+    // SAFETY: `inode` is a procfs pid inode (built by the glue).
+    let pid = PidRef(unsafe { ffi::prockill_inode_pid(inode) });
+    let task = pid.task().ok_or(ESRCH)?;
+    // SAFETY: `file` is valid for the duration of open.
+    let file_ref = unsafe { File::from_raw_file(file) };
+    // SAFETY: As above.
+    let writable = unsafe { (*file).f_mode } & FMODE_WRITE != 0;
+
+    let exec = task.exec_lock()?;
+    if task.exited(kind) {
+        return Err(ESRCH);
+    }
+    if writable && !may_signal(file_ref, &task, true) {
+        return Err(EPERM);
+    }
+    let t = task.as_ptr();
+    // SAFETY: `t` is alive; its signal struct and tgid pid are too; the
+    // exec lock keeps `self_exec_id` from changing.
+    let (key, start_time, exec_gen) = unsafe {
+        let tgid_pid = (*(*t).signal).pids[bindings::pid_type_PIDTYPE_TGID as usize];
+        ((*tgid_pid).__bindgen_anon_1.ino, (*t).start_boottime, (*t).self_exec_id)
+    };
+    let cur = kernel::current!();
+    // SAFETY: `current` is valid; `file.cred()` is the opener's credential.
+    let (opener_tgid, opener_uid, pidfs_ino) = unsafe {
+        (
+            (*cur.as_ptr()).tgid,
+            (*file_ref.cred().as_ptr()).uid,
+            (*pid.as_ptr()).__bindgen_anon_1.ino,
+        )
+    };
+    let handle = ListArc::pin_init(
+        try_pin_init!(Handle {
+            pid,
+            kind,
+            key,
+            pidfs_ino,
+            start_time,
+            exec_gen,
+            opener_tgid,
+            opener_uid,
+            policy: Atomic::new(uapi::POLICY_NEVER),
+            revoked: Atomic::new(uapi::REVOKE_NONE),
+            links <- ListLinks::new(),
+        }),
+        GFP_KERNEL,
+    )?;
+    let arc: Arc<Handle> = handle.clone_arc();
+    registry::register(key, handle)?;
+    drop(exec);
+    // SAFETY: `file` is valid; `release` turns this back into the Arc.
+    unsafe { (*file).private_data = Arc::into_raw(arc).cast_mut().cast::<c_void>() };
+    Ok(())
+}
+
+/// `release`: unregisters the handle and drops the file's reference.
+///
+/// # Safety
+///
+/// Called by the VFS once, on a file whose `open` succeeded.
+unsafe extern "C" fn pk_release(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
+    // SAFETY: `open` succeeded, so `private_data` is an `Arc<Handle>` from
+    // `Arc::into_raw`; release runs once.
+    let arc = unsafe { Arc::from_raw((*file).private_data.cast::<Handle>()) };
+    registry::unregister(&arc);
+    0
+}
+
+/// `write`: one signal per write; returns `count` or an errno.
+///
+/// # Safety
+///
+/// Called by the VFS on an open kill node, with a user buffer of `count` bytes.
+unsafe extern "C" fn pk_write(
+    file: *mut bindings::file,
+    buf: *const c_char,
+    count: usize,
+    _ppos: *mut bindings::loff_t,
+) -> isize {
+    if count > signal::MAX_WRITE {
+        return errno_isize(EINVAL);
+    }
+    let mut kbuf = [0u8; signal::MAX_WRITE];
+    let mut reader = UserSlice::new(UserPtr::from_addr(buf as usize), count).reader();
+    if let Err(e) = reader.read_slice(&mut kbuf[..count]) {
+        return errno_isize(e);
+    }
+    let Ok(sig) = signal::parse(&kbuf[..count]) else {
+        return errno_isize(EINVAL);
+    };
+    // SAFETY: `file` is an open kill node; the VFS holds it for the call.
+    let (h, f) = unsafe { (handle(file), File::from_raw_file(file)) };
+    match h.send(f, sig) {
+        Ok(()) => count as isize,
+        Err(e) => errno_isize(e),
+    }
+}
+
+/// `read`: the handle's status text.
+///
+/// # Safety
+///
+/// Called by the VFS on an open kill node, with a user buffer of `count`
+/// bytes and a valid `ppos`.
+unsafe extern "C" fn pk_read(
+    file: *mut bindings::file,
+    buf: *mut c_char,
+    count: usize,
+    ppos: *mut bindings::loff_t,
+) -> isize {
+    // SAFETY: `file` is an open kill node; the VFS holds it for the call.
+    let (h, f) = unsafe { (handle(file), File::from_raw_file(file)) };
+    let mut text = TextBuf {
+        buf: [0; 512],
+        len: 0,
+    };
+    if h.status(f, &mut text).is_err() {
+        return errno_isize(EIO);
+    }
+    // SAFETY: `buf`/`count`/`ppos` come from the VFS; the source is our
+    // buffer of `text.len` initialized bytes.
+    unsafe {
+        bindings::simple_read_from_buffer(
+            buf.cast::<c_void>(),
+            count,
+            ppos,
+            text.buf.as_ptr().cast::<c_void>(),
+            text.len,
+        )
+    }
+}
+
+/// `poll`: `EPOLLIN` once the target exited, `EPOLLHUP | EPOLLERR` once revoked.
+///
+/// # Safety
+///
+/// Called by the VFS on an open kill node with a valid (or null) poll table.
+unsafe extern "C" fn pk_poll(
+    file: *mut bindings::file,
+    table: *mut bindings::poll_table_struct,
+) -> bindings::__poll_t {
+    // SAFETY: `file` is an open kill node; the VFS holds it for the call.
+    let h = unsafe { handle(file) };
+    // SAFETY: The wait queue lives in the struct pid, which the handle holds
+    // a reference on for as long as the file is open.
+    unsafe { bindings::poll_wait(file, &raw mut (*h.pid.as_ptr()).wait_pidfd, table) };
+    match h.state() {
+        State::Revoked(_) => EPOLLHUP | EPOLLERR,
+        State::Exited => EPOLLIN | EPOLLRDNORM,
+        State::Alive => 0,
+    }
+}
+
+/// `unlocked_ioctl`: `PROCKILL_IOC_INFO`, `_SEND` and `_SET_POLICY`; `ENOTTY` otherwise.
+///
+/// # Safety
+///
+/// Called by the VFS on an open kill node; `arg` is a user pointer.
+unsafe extern "C" fn pk_ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_ulong) -> c_long {
+    // SAFETY: `file` is an open kill node; the VFS holds it for the call.
+    let (h, f) = unsafe { (handle(file), File::from_raw_file(file)) };
+    let user = UserPtr::from_addr(arg);
+    let res: Result = match cmd {
+        uapi::IOC_INFO => {
+            let info = h.info(f);
+            UserSlice::new(user, core::mem::size_of::<uapi::Info>())
+                .writer()
+                .write(&info)
+        }
+        uapi::IOC_SEND => (|| {
+            // SAFETY: `file` is valid.
+            if unsafe { (*file).f_mode } & FMODE_WRITE == 0 {
+                return Err(EBADF);
+            }
+            let req: uapi::Send = UserSlice::new(user, core::mem::size_of::<uapi::Send>())
+                .reader()
+                .read()?;
+            if req.flags != 0 || req.sig > signal::SIG_MAX {
+                return Err(EINVAL);
+            }
+            h.send(f, req.sig)
+        })(),
+        uapi::IOC_SET_POLICY => (|| {
+            let v: u32 = UserSlice::new(user, core::mem::size_of::<u32>())
+                .reader()
+                .read()?;
+            h.set_policy(Policy::from_uapi(v).ok_or(EINVAL)?)
+        })(),
+        _ => Err(ENOTTY),
+    };
+    match res {
+        Ok(()) => 0,
+        Err(e) => e.to_errno() as c_long,
+    }
+}
+
+/// `show_fdinfo`: the target and state in `/proc/<pid>/fdinfo/<fd>`.
+///
+/// # Safety
+///
+/// Called by procfs with a valid seq_file and an open kill node.
+unsafe extern "C" fn pk_show_fdinfo(m: *mut bindings::seq_file, file: *mut bindings::file) {
+    // SAFETY: `file` is an open kill node and `m` a valid seq_file, both for
+    // the duration of the call.
+    let (h, f, m) = unsafe { (handle(file), File::from_raw_file(file), SeqFile::from_raw(m)) };
+    let i = h.info(f);
+    seq_print!(
+        m,
+        "prockill_pid:\t{}\nprockill_kind:\t{}\nprockill_state:\t{}\nprockill_reason:\t{}\nprockill_policy:\t{}\nprockill_exec_gen:\t{}\n",
+        i.pid,
+        h.kind.name(),
+        h.state().name(),
+        reason_name(i.revoke_reason),
+        h.effective_policy().name(),
+        i.exec_gen
+    );
+}
+
+/// `struct file_operations` that can be a `static`.
+#[repr(transparent)]
+pub(crate) struct FileOperations(bindings::file_operations);
+
+// SAFETY: The table is immutable; its only pointer to data is `owner`, the
+// module, which C code shares between threads by design.
+unsafe impl Sync for FileOperations {}
+
+/// The node's file operations; the glue installs them in each node inode
+/// (C sees a `const struct file_operations`: same layout).
+#[no_mangle]
+pub(crate) static prockill_fops: FileOperations = FileOperations(bindings::file_operations {
+    owner: kernel::module::this_module::<crate::ProcKill>().as_ptr(),
+    open: Some(pk_open),
+    release: Some(pk_release),
+    read: Some(pk_read),
+    write: Some(pk_write),
+    poll: Some(pk_poll),
+    unlocked_ioctl: Some(pk_ioctl),
+    compat_ioctl: bindings::compat_ptr_ioctl,
+    show_fdinfo: Some(pk_show_fdinfo),
+    llseek: Some(bindings::noop_llseek),
+    ..pin_init::zeroed()
+});

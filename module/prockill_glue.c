@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * prockill: the C glue.
+ *
+ * Everything that decides anything lives in Rust (prockill_main.rs and its
+ * modules): handles, parsing, permissions, revocation, the file operations.
+ * This file holds only what Rust cannot reach in Linux 7.3, in the manner of
+ * Rust Binder's rust_binderfs.c. Each function says why it is C. The reasons
+ * come down to four:
+ *
+ *  1. procfs has no registration API and no Rust bindings: /proc/<pid>/ is the
+ *     static tgid_base_stuff[] table of fs/proc/base.c. We add "kill" by
+ *     redirecting the four directory operations of /proc/<pid> and
+ *     /proc/<pid>/task/<tid> with ftrace (as livepatch does), and build the
+ *     node with procfs' own helpers, which are not exported and whose types
+ *     live in fs/proc/internal.h.
+ *  2. ftrace and kprobes have no Rust bindings (linux/ftrace.h and
+ *     linux/kprobes.h are not in rust/bindings).
+ *  3. Kernel helpers that are inline or unexported (get_pid(), clear_siginfo(),
+ *     do_send_sig_info(), struct linux_binprm).
+ *  4. Trace events and writable module parameters are C macros; Rust's
+ *     module! only has read-only integer parameters in 7.3.
+ *
+ * Unload safety (docs/kill-node.md explains it in full): every node dentry
+ * holds a module reference that its d_release drops, dentries are never kept
+ * in the dcache once unused (always_delete_dentry), and exit waits for every
+ * task still running a redirected function before the module text goes away.
+ */
+
+#include <linux/dcache.h>
+#include <linux/fs.h>
+#include <linux/ftrace.h>
+#include <linux/kprobes.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/binfmts.h>
+#include <linux/pid.h>
+#include <linux/proc_fs.h>
+#include <linux/rcupdate.h>
+#include <linux/rcupdate_wait.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/signal.h>
+#include <linux/wait_bit.h>
+
+/*
+ * fs/proc/internal.h gives PROC_I() and proc_pid(). One of its inline
+ * helpers, pde_make_permanent(), asserts PROC_ENTRY_PERMANENT != 0, which is
+ * false in module builds (linux/proc_fs.h defines it as 0 under MODULE). We
+ * never call that helper; silence the assertion for the include only.
+ */
+#pragma push_macro("static_assert")
+#undef static_assert
+#define static_assert(...)
+#include "internal.h"
+#pragma pop_macro("static_assert")
+
+#include "prockill_glue.h"
+
+/* ------------------------------------------------------------------------ */
+/* Symbols procfs does not export                                            */
+/* ------------------------------------------------------------------------ */
+
+typedef struct dentry *(*lookup_fn)(struct inode *, struct dentry *, unsigned int);
+typedef int (*readdir_fn)(struct file *, struct dir_context *);
+
+static unsigned long (*pk_kallsyms_lookup_name)(const char *name);
+static struct inode *(*pk_proc_pid_make_inode)(struct super_block *, struct task_struct *, umode_t);
+static void (*pk_pid_update_inode)(struct task_struct *, struct inode *);
+static struct dentry *(*pk_d_splice_alias_ops)(struct inode *, struct dentry *,
+					       const struct dentry_operations *);
+static bool (*pk_proc_fill_cache)(struct file *, struct dir_context *, const char *, unsigned int,
+				  instantiate_t, struct task_struct *, const void *);
+static int (*pk_do_send_sig_info)(int, struct kernel_siginfo *, struct task_struct *,
+				  enum pid_type);
+static const struct dentry_operations *pk_pid_dentry_operations;
+static unsigned long (*pk_ftrace_location)(unsigned long ip);
+
+static lookup_fn pk_orig_tgid_lookup, pk_orig_tid_lookup;
+static readdir_fn pk_orig_tgid_readdir, pk_orig_tid_readdir;
+
+/*
+ * Why C: kallsyms_lookup_name() is not exported; a kprobe registered on it
+ * reports its address (kprobes have no Rust bindings).
+ */
+static int pk_find_kallsyms(void)
+{
+	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
+	int ret = register_kprobe(&kp);
+
+	if (ret) {
+		pr_err("prockill: cannot find kallsyms_lookup_name via kprobe (%d); needs CONFIG_KPROBES and CONFIG_KALLSYMS\n",
+		       ret);
+		return ret;
+	}
+	pk_kallsyms_lookup_name = (void *)kp.addr;
+	unregister_kprobe(&kp);
+	return 0;
+}
+
+/* Why C: see pk_find_kallsyms(). Names what is missing so init can say it. */
+static int pk_resolve(void **slot, const char *name)
+{
+	unsigned long addr = pk_kallsyms_lookup_name(name);
+
+	if (!addr) {
+		pr_err("prockill: kernel symbol %s not found (needs CONFIG_KALLSYMS_ALL for data symbols)\n",
+		       name);
+		return -ENOENT;
+	}
+	*slot = (void *)addr;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The node's dentries                                                       */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * In-flight count of tasks executing a redirected procfs function or an
+ * exec-hook callback. Exit waits for it to drain; see pk_unhook().
+ */
+static atomic_t pk_inflight = ATOMIC_INIT(0);
+
+static void pk_enter(void)
+{
+	atomic_inc(&pk_inflight);
+}
+
+static void pk_leave(void)
+{
+	if (atomic_dec_and_test(&pk_inflight))
+		wake_up_var(&pk_inflight);
+}
+
+/*
+ * Why C: d_release is a dentry operation (no Rust binding for dcache).
+ * Drops the module reference the dentry took in pk_instantiate(); only
+ * non-sleeping code runs after it, which pk_unhook()'s final
+ * synchronize_rcu_tasks() waits out.
+ */
+static void pk_d_release(struct dentry *dentry)
+{
+	module_put(THIS_MODULE);
+}
+
+/*
+ * d_revalidate is procfs' own pid_revalidate (copied from
+ * pid_dentry_operations at init: it keeps the owner current and drops the
+ * dentry once the task is gone); d_delete always deletes, so no node dentry
+ * outlives its last user in the dcache.
+ */
+static struct dentry_operations pk_dentry_ops __ro_after_init = {
+	.d_delete = always_delete_dentry,
+	.d_release = pk_d_release,
+};
+
+/*
+ * Why C: builds a procfs inode with procfs' unexported helpers and attaches it
+ * with d_splice_alias_ops(); the Rust file operations (prockill_fops) take over
+ * from open(). @ptr carries the node kind (PROCKILL_KIND_*).
+ */
+static struct dentry *pk_instantiate(struct dentry *dentry, struct task_struct *task,
+				     const void *ptr)
+{
+	struct inode *inode;
+
+	/* Fails once rmmod has begun: then there is no node. */
+	if (!try_module_get(THIS_MODULE))
+		return ERR_PTR(-ENOENT);
+
+	/*
+	 * 0666: open() makes the real decision (kill(2)'s rule for writers,
+	 * /proc/<pid>/status' rule for readers), as the inode owner of a
+	 * set-uid process would otherwise lock out the user who may signal it.
+	 */
+	inode = pk_proc_pid_make_inode(dentry->d_sb, task, S_IFREG | 0666);
+	if (!inode) {
+		module_put(THIS_MODULE);
+		return ERR_PTR(-ENOENT);
+	}
+	inode->i_fop = &prockill_fops;
+	inode->i_private = (void *)ptr;
+	pk_pid_update_inode(task, inode);
+	dont_mount(dentry);
+	/*
+	 * For a non-directory inode d_splice_alias_ops() cannot fail and always
+	 * installs @dentry with our ops, so d_release will drop the reference.
+	 */
+	return pk_d_splice_alias_ops(inode, dentry, &pk_dentry_ops);
+}
+
+static bool pk_is_kill(const struct dentry *dentry)
+{
+	return dentry->d_name.len == 4 && !memcmp(dentry->d_name.name, "kill", 4);
+}
+
+/*
+ * Why C: replaces ->lookup of /proc/<pid> and /proc/<pid>/task/<tid>
+ * (inode operations of procfs). "kill" is ours; every other name goes to
+ * procfs' own lookup unchanged, after one length and one memcmp test.
+ */
+static struct dentry *pk_lookup(struct inode *dir, struct dentry *dentry, unsigned int flags,
+				lookup_fn orig, long kind)
+{
+	struct task_struct *task;
+	struct dentry *res;
+
+	if (!pk_is_kill(dentry))
+		return orig(dir, dentry, flags);
+
+	task = get_pid_task(proc_pid(dir), PIDTYPE_PID);
+	if (!task)
+		return ERR_PTR(-ENOENT);
+	res = pk_instantiate(dentry, task, (void *)kind);
+	put_task_struct(task);
+	return res;
+}
+
+static struct dentry *pk_tgid_lookup(struct inode *dir, struct dentry *dentry, unsigned int flags)
+{
+	struct dentry *res;
+
+	pk_enter();
+	res = pk_lookup(dir, dentry, flags, pk_orig_tgid_lookup, PROCKILL_KIND_PROCESS);
+	pk_leave();
+	return res;
+}
+
+static struct dentry *pk_tid_lookup(struct inode *dir, struct dentry *dentry, unsigned int flags)
+{
+	struct dentry *res;
+
+	pk_enter();
+	res = pk_lookup(dir, dentry, flags, pk_orig_tid_lookup, PROCKILL_KIND_THREAD);
+	pk_leave();
+	return res;
+}
+
+/*
+ * readdir: "." and ".." at positions 0 and 1, "kill" at 2, then procfs'
+ * own entries shifted up by one. procfs is called with a wrapping
+ * dir_context whose positions are one lower, so it needs no knowledge of us.
+ */
+struct pk_dir_ctx {
+	struct dir_context ctx;
+	struct dir_context *outer;
+};
+
+static bool pk_filldir(struct dir_context *ctx, const char *name, int namlen, loff_t offset,
+		       u64 ino, unsigned int d_type)
+{
+	struct pk_dir_ctx *w = container_of(ctx, struct pk_dir_ctx, ctx);
+
+	return w->outer->actor(w->outer, name, namlen, offset + 1, ino, d_type);
+}
+
+/*
+ * Why C: replaces ->iterate_shared of /proc/<pid> and /proc/<pid>/task/<tid>
+ * (struct dir_context and proc_fill_cache() have no Rust bindings).
+ */
+static int pk_readdir(struct file *file, struct dir_context *ctx, readdir_fn orig, long kind)
+{
+	struct pk_dir_ctx w = {
+		.ctx = {
+			.actor = pk_filldir,
+			.count = ctx->count,
+			.dt_flags_mask = ctx->dt_flags_mask,
+		},
+		.outer = ctx,
+	};
+	struct task_struct *task;
+	int ret;
+
+	if (!dir_emit_dots(file, ctx))
+		return 0;
+	if (ctx->pos == 2) {
+		task = get_pid_task(proc_pid(file_inode(file)), PIDTYPE_PID);
+		if (!task)
+			return -ENOENT;
+		if (!pk_proc_fill_cache(file, ctx, "kill", 4, pk_instantiate, task, (void *)kind)) {
+			put_task_struct(task);
+			return 0;
+		}
+		put_task_struct(task);
+		ctx->pos = 3;
+	}
+	w.ctx.pos = ctx->pos - 1;
+	ret = orig(file, &w.ctx);
+	ctx->pos = w.ctx.pos + 1;
+	return ret;
+}
+
+static int pk_tgid_readdir(struct file *file, struct dir_context *ctx)
+{
+	int ret;
+
+	pk_enter();
+	ret = pk_readdir(file, ctx, pk_orig_tgid_readdir, PROCKILL_KIND_PROCESS);
+	pk_leave();
+	return ret;
+}
+
+static int pk_tid_readdir(struct file *file, struct dir_context *ctx)
+{
+	int ret;
+
+	pk_enter();
+	ret = pk_readdir(file, ctx, pk_orig_tid_readdir, PROCKILL_KIND_THREAD);
+	pk_leave();
+	return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* ftrace: redirection and the exec hook                                     */
+/* ------------------------------------------------------------------------ */
+
+struct pk_redirect {
+	const char *name;
+	void **orig;
+	void *replacement;
+	unsigned long loc;	/* ftrace location of *orig, set by pk_hook() */
+};
+
+static struct pk_redirect pk_redirects[] = {
+	{ "proc_tgid_base_lookup", (void **)&pk_orig_tgid_lookup, pk_tgid_lookup },
+	{ "proc_tid_base_lookup", (void **)&pk_orig_tid_lookup, pk_tid_lookup },
+	{ "proc_tgid_base_readdir", (void **)&pk_orig_tgid_readdir, pk_tgid_readdir },
+	{ "proc_tid_base_readdir", (void **)&pk_orig_tid_readdir, pk_tid_readdir },
+};
+
+/*
+ * Why C: an ftrace handler (no Rust bindings). Sends callers of the four
+ * procfs functions to our replacements, except calls made from this module,
+ * which is how a replacement reaches the original.
+ */
+static void notrace pk_redirect_handler(unsigned long ip, unsigned long parent_ip,
+					struct ftrace_ops *op, struct ftrace_regs *fregs)
+{
+	size_t i;
+
+	if (within_module(parent_ip, THIS_MODULE))
+		return;
+	for (i = 0; i < ARRAY_SIZE(pk_redirects); i++) {
+		if (pk_redirects[i].loc == ip) {
+			ftrace_regs_set_instruction_pointer(fregs,
+				(unsigned long)pk_redirects[i].replacement);
+			return;
+		}
+	}
+}
+
+static struct ftrace_ops pk_redirect_ops = {
+	.func = pk_redirect_handler,
+	.flags = FTRACE_OPS_FL_IPMODIFY
+#ifndef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
+		 | FTRACE_OPS_FL_SAVE_REGS
+#endif
+		 | FTRACE_OPS_FL_RECURSION,
+};
+
+/*
+ * Why C: an ftrace callback at the entry of setup_new_exec(), reading
+ * struct linux_binprm (not in the Rust bindings). At this point exec has
+ * passed its point of no return, installed the new credentials and bumped
+ * self_exec_id, and still holds signal->exec_update_lock for writing: a
+ * kill-node write, which holds that lock for reading, is either entirely
+ * before this hook or sees its revocation. docs/exec-hook.md has the timeline.
+ */
+static void notrace pk_exec_handler(unsigned long ip, unsigned long parent_ip,
+				    struct ftrace_ops *op, struct ftrace_regs *fregs)
+{
+	struct linux_binprm *bprm = (struct linux_binprm *)ftrace_regs_get_argument(fregs, 0);
+
+	pk_enter();
+	prockill_exec_hook(current, bprm->secureexec);
+	pk_leave();
+}
+
+static struct ftrace_ops pk_exec_ops = {
+	.func = pk_exec_handler,
+	.flags = FTRACE_OPS_FL_RECURSION
+#ifndef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
+		 | FTRACE_OPS_FL_SAVE_REGS
+#endif
+		 ,
+};
+
+static bool pk_exec_registered, pk_redirect_registered;
+
+/*
+ * Why C: teardown of the ftrace hooks and the wait for tasks still inside
+ * module code they led there.
+ *
+ * 1. unregister the ftrace ops: no new task is sent to module code;
+ * 2. synchronize_rcu_tasks(): every task that was redirected but had not
+ *    yet counted itself in pk_inflight has since passed a voluntary context
+ *    switch, i.e. has counted itself (it cannot block before pk_enter());
+ * 3. wait for pk_inflight to drain (those can sleep, e.g. in a lookup);
+ * 4. synchronize_rcu() and synchronize_rcu_tasks() again: the last
+ *    instructions after pk_leave() and after module_put() in pk_d_release()
+ *    are done, and RCU path walkers no longer look at pk_dentry_ops.
+ */
+static void pk_unhook(void)
+{
+	if (pk_redirect_registered)
+		unregister_ftrace_function(&pk_redirect_ops);
+	if (pk_exec_registered)
+		unregister_ftrace_function(&pk_exec_ops);
+	pk_redirect_registered = pk_exec_registered = false;
+	synchronize_rcu_tasks();
+	wait_var_event(&pk_inflight, !atomic_read(&pk_inflight));
+	synchronize_rcu();
+	synchronize_rcu_tasks();
+}
+
+/* Why C: ftrace registration (see pk_redirect_handler()). */
+static int pk_hook(void)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(pk_redirects); i++) {
+		unsigned long loc = pk_ftrace_location((unsigned long)*pk_redirects[i].orig);
+
+		if (!loc) {
+			pr_err("prockill: %s cannot be traced (needs CONFIG_DYNAMIC_FTRACE)\n",
+			       pk_redirects[i].name);
+			ret = -ENODEV;
+			goto fail;
+		}
+		pk_redirects[i].loc = loc;
+		ret = ftrace_set_filter_ip(&pk_redirect_ops, loc, 0, 0);
+		if (ret) {
+			pr_err("prockill: ftrace filter on %s failed (%d)\n", pk_redirects[i].name, ret);
+			goto fail;
+		}
+	}
+	ret = ftrace_set_filter_ip(&pk_exec_ops, pk_ftrace_location((unsigned long)setup_new_exec), 0, 0);
+	if (ret) {
+		pr_err("prockill: ftrace filter on setup_new_exec failed (%d)\n", ret);
+		goto fail;
+	}
+	ret = register_ftrace_function(&pk_exec_ops);
+	if (ret) {
+		pr_err("prockill: cannot hook setup_new_exec (%d)\n", ret);
+		goto fail;
+	}
+	pk_exec_registered = true;
+	ret = register_ftrace_function(&pk_redirect_ops);
+	if (ret) {
+		pr_err("prockill: cannot redirect procfs lookups (%d); another IPMODIFY user (livepatch?) may own them\n",
+		       ret);
+		goto fail;
+	}
+	pk_redirect_registered = true;
+	return 0;
+fail:
+	pk_unhook();
+	ftrace_free_filter(&pk_redirect_ops);
+	ftrace_free_filter(&pk_exec_ops);
+	return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Entry points for Rust                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Why C: resolves procfs internals and registers the ftrace hooks above. */
+int prockill_glue_init(void)
+{
+	size_t i;
+	int ret;
+
+	ret = pk_find_kallsyms();
+	if (ret)
+		return ret;
+	if (pk_resolve((void **)&pk_proc_pid_make_inode, "proc_pid_make_inode") ||
+	    pk_resolve((void **)&pk_pid_update_inode, "pid_update_inode") ||
+	    pk_resolve((void **)&pk_d_splice_alias_ops, "d_splice_alias_ops") ||
+	    pk_resolve((void **)&pk_proc_fill_cache, "proc_fill_cache") ||
+	    pk_resolve((void **)&pk_do_send_sig_info, "do_send_sig_info") ||
+	    pk_resolve((void **)&pk_pid_dentry_operations, "pid_dentry_operations") ||
+	    pk_resolve((void **)&pk_ftrace_location, "ftrace_location"))
+		return -ENOENT;
+	for (i = 0; i < ARRAY_SIZE(pk_redirects); i++)
+		if (pk_resolve(pk_redirects[i].orig, pk_redirects[i].name))
+			return -ENOENT;
+	pk_dentry_ops.d_revalidate = pk_pid_dentry_operations->d_revalidate;
+	return pk_hook();
+}
+
+/* Why C: see pk_unhook(). */
+void prockill_glue_exit(void)
+{
+	pk_unhook();
+	ftrace_free_filter(&pk_redirect_ops);
+	ftrace_free_filter(&pk_exec_ops);
+}
+
+/*
+ * Why C: proc_pid() is in fs/proc/internal.h and get_pid() is inline.
+ * Returns a counted reference to the struct pid a node inode stands for.
+ */
+struct pid *prockill_inode_pid(const struct inode *inode)
+{
+	return get_pid(proc_pid(inode));
+}
+
+/*
+ * Why C: kernel_siginfo is a union of unions that bindgen renders opaquely,
+ * clear_siginfo() is inline and do_send_sig_info() is not exported.
+ *
+ * Sends @sig as kill(2) (PIDTYPE_TGID) or tgkill(2) (PIDTYPE_PID) would,
+ * with si_code SI_USER, si_pid the writer, si_uid @uid (the opener's real
+ * uid, in the writer's user namespace, as send_signal_locked() expects).
+ * The caller has already decided that the send is permitted: like
+ * kill_pid_info_type(), and unlike it, this does no permission check.
+ * Retries like kill_pid_info_type() when de_thread() moves the pid.
+ */
+int prockill_send_signal(struct pid *pid, enum pid_type type, int sig, uid_t uid)
+{
+	struct kernel_siginfo info;
+	struct task_struct *p;
+	int ret;
+
+	clear_siginfo(&info);
+	info.si_signo = sig;
+	info.si_errno = 0;
+	info.si_code = SI_USER;
+	info.si_pid = task_tgid_vnr(current);
+	info.si_uid = uid;
+
+	for (;;) {
+		rcu_read_lock();
+		p = pid_task(pid, PIDTYPE_PID);
+		ret = p ? pk_do_send_sig_info(sig, &info, p, type) : -ESRCH;
+		rcu_read_unlock();
+		if (likely(!p || ret != -ESRCH))
+			return ret;
+	}
+}
+
+/*
+ * Why C: writable module parameter with a custom parser; the parser and the
+ * state are Rust's (prockill_revoke_param_set/get).
+ */
+static const struct kernel_param_ops pk_revoke_param_ops = {
+	.set = prockill_revoke_param_set,
+	.get = prockill_revoke_param_get,
+};
+module_param_cb(revoke, &pk_revoke_param_ops, NULL, 0644);
+MODULE_PARM_DESC(revoke, "when an exec revokes kill handles: setid (default), exec, never");

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * prockill: what the C glue and the Rust crate call in each other.
+ * The Rust side declares the C functions in prockill_main.rs (mod ffi).
+ */
+#ifndef PROCKILL_GLUE_H
+#define PROCKILL_GLUE_H
+
+#include <linux/fs.h>
+#include <linux/moduleparam.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include "include/uapi/linux/prockill.h"
+
+/* Defined in Rust. */
+extern const struct file_operations prockill_fops;
+void prockill_exec_hook(struct task_struct *task, bool secureexec);
+int prockill_revoke_param_set(const char *val, const struct kernel_param *kp);
+int prockill_revoke_param_get(char *buffer, const struct kernel_param *kp);
+
+/* Defined in C. */
+int prockill_glue_init(void);
+void prockill_glue_exit(void);
+struct pid *prockill_inode_pid(const struct inode *inode);
+int prockill_send_signal(struct pid *pid, enum pid_type type, int sig, uid_t uid);
+void prockill_trace_revoke(pid_t target, pid_t opener, uid_t opener_uid, u32 reason,
+			   u64 exec_gen_open, u64 exec_gen_now);
+
+#endif /* PROCKILL_GLUE_H */
