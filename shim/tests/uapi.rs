@@ -25,6 +25,15 @@ fn generate() -> String {
         // Single test in this binary that needs it; set before bindgen loads libclang.
         std::env::set_var("LIBCLANG_PATH", DEFAULT_LIBCLANG_PATH);
     }
+    let libclang = std::env::var("LIBCLANG_PATH").unwrap();
+    assert!(
+        Path::new(&libclang).join("libclang.so").exists()
+            || std::fs::read_dir(&libclang).is_ok_and(|d| d
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("libclang"))),
+        "no libclang in LIBCLANG_PATH={libclang:?}: install libclang-19-dev (or set LIBCLANG_PATH) \
+         to check src/uapi.rs against the header"
+    );
     let bindings = bindgen::Builder::default()
         .header(header().to_str().unwrap())
         .use_core()
