@@ -9,6 +9,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 flavour=${1:?usage: kernel.sh release|debug}
 CACHE=${PROCKILL_CACHE:-$HOME/.cache/prockill}
+[ -f "$CACHE/kernel-src.path" ] || { echo "kernel.sh: no kernel source yet: run 'make setup' (qemu/setup.sh) first" >&2; exit 1; }
 SRC=$(cat "$CACHE/kernel-src.path")
 export PATH=$CACHE/tools/bin:$PATH LIBCLANG_PATH=/usr/lib/llvm-19/lib
 MAKEFLAGS_K=(LLVM=-19 RUSTC=/usr/bin/rustc BINDGEN="$CACHE/tools/bin/bindgen")
@@ -19,10 +20,21 @@ case $flavour in
     *) echo "kernel.sh: unknown flavour '$flavour' (release|debug)" >&2; exit 2 ;;
 esac
 
-key=$( { make -s -C "$SRC" kernelversion; cat "${frags[@]}" "$0"; /usr/bin/rustc --version;
+# Bump RECIPE when the way the kernel is built below changes (the key hashes
+# this instead of the whole script, so comments/messages don't force rebuilds).
+RECIPE="1: allnoconfig + merge_config fragments + olddefconfig; bzImage modules_prepare; ${MAKEFLAGS_K[*]}"
+key=$( { echo "$SRC"; make -s -C "$SRC" kernelversion; cat "${frags[@]}"; echo "$RECIPE"; /usr/bin/rustc --version;
          "$CACHE/tools/bin/bindgen" --version; clang-19 --version | head -1; } | sha256sum | cut -c1-16)
 out=$CACHE/build/$flavour-$key
+# Out-of-tree modules need Module.symvers, which only `make modules` writes
+# (there are no in-tree modules, so this takes seconds on a built tree).
+ensure_symvers() {
+    [ -f "$out/Module.symvers" ] && return 0
+    make -C "$SRC" O="$out" "${MAKEFLAGS_K[@]}" -j"$(nproc)" modules >>"$out/build.log" 2>&1 \
+        || { echo "kernel: make modules failed, last lines of $out/build.log:" >&2; tail -25 "$out/build.log" >&2; exit 1; }
+}
 if [ -f "$out/.prockill-built" ]; then
+    ensure_symvers
     ln -sfn "$out" "$CACHE/build/$flavour"
     echo "$out"; exit 0
 fi
@@ -52,6 +64,7 @@ if ((${#lost[@]})); then
 fi
 make -C "$SRC" O="$out" "${MAKEFLAGS_K[@]}" -j"$(nproc)" bzImage modules_prepare >>"$log" 2>&1 \
     || { echo "kernel: build failed, last lines of $log:" >&2; tail -25 "$log" >&2; exit 1; }
+ensure_symvers
 touch "$out/.prockill-built"
 ln -sfn "$out" "$CACHE/build/$flavour"
 echo "kernel: $flavour built in $(( $(date +%s) - t0 ))s" >&2

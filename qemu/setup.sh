@@ -15,7 +15,7 @@ set -euo pipefail
 CACHE=${PROCKILL_CACHE:-$HOME/.cache/prockill}
 BINDGEN_VERSION=0.73.2
 PKGS=(bc bison flex libelf-dev libssl-dev cpio kmod make gcc
-      rustc-web rust-web-src libclang-19-dev clang-19 lld-19 llvm-19
+      rustc-web rust-web-src rust-web-clippy libclang-19-dev clang-19 lld-19 llvm-19
       qemu-system-x86 busybox-static)
 
 die() { echo "setup: $*" >&2; exit 1; }
@@ -38,6 +38,7 @@ if ((${#missing[@]})); then
         || die "apt-get install ${missing[*]} failed; see $CACHE/apt-install.log"
 fi
 [ -x /usr/bin/rustc ] || die "/usr/bin/rustc missing: 'apt-get install rustc-web rust-web-src' (bookworm-security)"
+[ -x /usr/bin/clippy-driver ] || die "clippy-driver for /usr/bin/rustc missing: 'apt-get install rust-web-clippy'"
 [ -d /usr/lib/rustlib/src/rust/library ] || die "rust-src missing for /usr/bin/rustc: 'apt-get install rust-web-src'"
 [ -e /usr/lib/llvm-19/lib/libclang.so ] || [ -e /usr/lib/llvm-19/lib/libclang-19.so.1 ] \
     || die "libclang 19 missing: 'apt-get install libclang-19-dev'"
