@@ -19,7 +19,7 @@ CACHE=${PROCKILL_CACHE:-$HOME/.cache/prockill}
 die() { echo "initramfs: $*" >&2; exit 1; }
 
 kdir=$(readlink -f "$CACHE/build/$flavour") || die "no $flavour kernel: run 'make kernel-$flavour'"
-ko=$CACHE/modbuild/$(basename "$kdir")/module/prockill.ko
+ko=$CACHE/modbuild/$(basename "$kdir")-$(echo "$repo" | sha256sum | cut -c1-8)/module/prockill.ko
 [ -f "$ko" ] || die "no module for the $flavour kernel ($ko): run 'make module'"
 bindir=${CARGO_TARGET_DIR:-$repo/target}/x86_64-unknown-linux-gnu/release
 busybox=/bin/busybox   # busybox-static: statically linked
