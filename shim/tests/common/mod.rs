@@ -1,0 +1,95 @@
+//! Helpers shared by the host tests.
+#![allow(dead_code)]
+
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// A child process killed (SIGKILL) and reaped on drop, so a failing test
+/// leaves nothing behind.
+pub struct Kid(pub Option<Child>);
+
+impl Kid {
+    pub fn sleep() -> Kid {
+        Kid(Some(
+            Command::new("sleep")
+                .arg("600")
+                .stdin(Stdio::null())
+                .spawn()
+                .expect("spawn sleep"),
+        ))
+    }
+
+    pub fn spawn(cmd: &mut Command) -> Kid {
+        Kid(Some(cmd.spawn().expect("spawn")))
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.0.as_ref().unwrap().id() as i32
+    }
+
+    pub fn child(&mut self) -> &mut Child {
+        self.0.as_mut().unwrap()
+    }
+
+    /// Waits for the exit, at most `timeout`.
+    pub fn wait_timeout(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let start = Instant::now();
+        loop {
+            if let Some(st) = self.child().try_wait().unwrap() {
+                return Some(st);
+            }
+            if start.elapsed() > timeout {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Waits (5 s at most) and returns the terminating signal.
+    pub fn killed_by(&mut self) -> Option<i32> {
+        self.wait_timeout(Duration::from_secs(5))
+            .expect("child did not exit within 5 s")
+            .signal()
+    }
+
+    /// The child still runs after a short grace period.
+    pub fn still_running(&mut self) -> bool {
+        std::thread::sleep(Duration::from_millis(100));
+        self.child().try_wait().unwrap().is_none()
+    }
+
+    /// Kills and reaps now; the PID is free afterwards.
+    pub fn reap(&mut self) {
+        let mut c = self.0.take().unwrap();
+        let _ = c.kill();
+        c.wait().unwrap();
+    }
+}
+
+impl Drop for Kid {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Whether the prockill module is loaded here (it never is on a plain host).
+pub fn module_loaded() -> bool {
+    std::path::Path::new("/proc/self/kill").exists()
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// The real path of the `sleep` binary that `Command::new("sleep")` runs.
+pub fn sleep_exe() -> std::path::PathBuf {
+    let mut kid = Kid::sleep();
+    let exe = std::fs::read_link(format!("/proc/{}/exe", kid.pid())).unwrap();
+    kid.reap();
+    exe
+}
