@@ -26,6 +26,10 @@ RECIPE="1: allnoconfig + merge_config fragments + olddefconfig; bzImage modules_
 key=$( { echo "$SRC"; make -s -C "$SRC" kernelversion; cat "${frags[@]}"; echo "$RECIPE"; /usr/bin/rustc --version;
          "$CACHE/tools/bin/bindgen" --version; clang-19 --version | head -1; } | sha256sum | cut -c1-16)
 out=$CACHE/build/$flavour-$key
+# One build per flavour at a time (make test and a user's make demo may race).
+mkdir -p "$CACHE/build"
+exec 9>"$CACHE/build/.lock-$flavour"
+flock 9
 # Out-of-tree modules need Module.symvers, which only `make modules` writes
 # (there are no in-tree modules, so this takes seconds on a built tree).
 ensure_symvers() {
