@@ -10,14 +10,24 @@ use std::time::{Duration, Instant};
 pub struct Kid(pub Option<Child>);
 
 impl Kid {
+    /// `sleep 600`, returned once its exec is complete (spawn() returns
+    /// when the exec has switched the mm, a moment before the kernel sets
+    /// the new command name).
     pub fn sleep() -> Kid {
-        Kid(Some(
+        let kid = Kid(Some(
             Command::new("sleep")
                 .arg("600")
                 .stdin(Stdio::null())
                 .spawn()
                 .expect("spawn sleep"),
-        ))
+        ));
+        let comm = format!("/proc/{}/comm", kid.pid());
+        let start = Instant::now();
+        while std::fs::read_to_string(&comm).map_or(true, |c| c.trim() != "sleep") {
+            assert!(start.elapsed() < Duration::from_secs(5), "sleep did not start");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        kid
     }
 
     pub fn spawn(cmd: &mut Command) -> Kid {
