@@ -194,7 +194,9 @@ impl fmt::Display for Reason<'_> {
         let this = self.0;
         match &this.kind {
             ErrorKind::Exited => f.write_str("process exited"),
-            ErrorKind::Revoked => f.write_str("handle revoked: the process executed another program"),
+            ErrorKind::Revoked => {
+                f.write_str("handle revoked: the process executed another program")
+            }
             ErrorKind::PermissionDenied => match &this.source {
                 Some(e) => write!(f, "permission denied ({e})"),
                 None => f.write_str("permission denied"),

@@ -76,7 +76,10 @@ pub const IOC_READ: u32 = arch::READ;
 pub const fn ioc(dir: u32, ty: u32, nr: u32, size: usize) -> u32 {
     assert!(size < (1 << IOC_SIZEBITS), "ioctl argument too large");
     assert!(ty < (1 << IOC_TYPEBITS) && nr < (1 << IOC_NRBITS));
-    (dir << IOC_DIRSHIFT) | (ty << IOC_TYPESHIFT) | (nr << IOC_NRSHIFT) | ((size as u32) << IOC_SIZESHIFT)
+    (dir << IOC_DIRSHIFT)
+        | (ty << IOC_TYPESHIFT)
+        | (nr << IOC_NRSHIFT)
+        | ((size as u32) << IOC_SIZESHIFT)
 }
 
 /// `_IO(type, nr)`.
@@ -160,6 +163,7 @@ mod tests {
 
     #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     #[test]
+    #[allow(clippy::unnecessary_cast)] // libc's ioctl type differs between libcs
     fn known_values() {
         // Worked by hand from asm-generic/ioctl.h.
         assert_eq!(PROCKILL_IOC_INFO, (2 << 30) | (56 << 16) | (0xb9 << 8) | 1);
@@ -168,6 +172,9 @@ mod tests {
         assert_eq!(PROCKILL_IOC_SET_POLICY, 0x4004_b903);
         // Cross-check the encoder with one the libc crate knows.
         assert_eq!(u64::from(ior(b'T' as u32, 0x30, 4)), libc::TIOCGPTN as u64);
-        assert_eq!(u64::from(iow(b'T' as u32, 0x31, 4)), libc::TIOCSPTLCK as u64);
+        assert_eq!(
+            u64::from(iow(b'T' as u32, 0x31, 4)),
+            libc::TIOCSPTLCK as u64
+        );
     }
 }

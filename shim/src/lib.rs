@@ -46,9 +46,11 @@
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-// The signal parser of the kernel module, compiled as is.
+// The signal parser of the kernel module, compiled as is (and left to the
+// module's formatting).
 #[path = "../../module/signal.rs"]
 #[allow(dead_code)]
+#[rustfmt::skip]
 mod parser;
 
 mod error;

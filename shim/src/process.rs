@@ -776,7 +776,8 @@ impl Process {
                 .map_err(|e| Error::from_send_errno(self.pid, Backend::Pidfd, e)),
             Backend::Kill | Backend::Auto => {
                 self.check_alive()?;
-                sys::kill(self.pid, sig).map_err(|e| Error::from_send_errno(self.pid, Backend::Kill, e))
+                sys::kill(self.pid, sig)
+                    .map_err(|e| Error::from_send_errno(self.pid, Backend::Kill, e))
             }
         }
     }
@@ -900,7 +901,12 @@ impl Process {
         if observed == uid {
             Ok(())
         } else {
-            Err(Error::check_failed(self.pid, "uid", uid.to_string(), observed.to_string()))
+            Err(Error::check_failed(
+                self.pid,
+                "uid",
+                uid.to_string(),
+                observed.to_string(),
+            ))
         }
     }
 
@@ -915,7 +921,12 @@ impl Process {
         if observed == uid {
             Ok(())
         } else {
-            Err(Error::check_failed(self.pid, "euid", uid.to_string(), observed.to_string()))
+            Err(Error::check_failed(
+                self.pid,
+                "euid",
+                uid.to_string(),
+                observed.to_string(),
+            ))
         }
     }
 
@@ -1019,7 +1030,9 @@ impl Process {
         match e.raw_os_error() {
             Some(libc::ENOENT) => match self.check_alive() {
                 Err(exited) => exited,
-                Ok(()) => Error::with_source(self.pid, ErrorKind::BackendUnavailable(Backend::Node), e),
+                Ok(()) => {
+                    Error::with_source(self.pid, ErrorKind::BackendUnavailable(Backend::Node), e)
+                }
             },
             Some(libc::EPERM | libc::EACCES) => {
                 Error::with_source(self.pid, ErrorKind::PermissionDenied, e)

@@ -35,7 +35,14 @@ fn help_and_version() {
     let out = prockill(&["--help"]);
     assert_exit(&out, 0);
     let help = text(&out.stdout);
-    for word in ["Usage:", "--exe", "--uid", "--backend", "info PID", "Exit status"] {
+    for word in [
+        "Usage:",
+        "--exe",
+        "--uid",
+        "--backend",
+        "info PID",
+        "Exit status",
+    ] {
         assert!(help.contains(word), "help lacks {word}");
     }
     let out = prockill(&["-V"]);
@@ -47,13 +54,23 @@ fn help_and_version() {
 fn list_forms() {
     let out = prockill(&["-l"]);
     assert_exit(&out, 0);
-    let names: Vec<String> = text(&out.stdout).split_whitespace().map(String::from).collect();
+    let names: Vec<String> = text(&out.stdout)
+        .split_whitespace()
+        .map(String::from)
+        .collect();
     assert_eq!(names.len(), 62, "1-31 and 34-64");
     assert_eq!(names[0], "HUP");
     assert_eq!(names[14], "TERM");
     assert_eq!(names.last().unwrap(), "RTMAX");
 
-    for (arg, want) in [("15", "TERM"), ("143", "TERM"), ("9", "KILL"), ("TERM", "15"), ("SIGRTMIN+2", "36"), ("RTMAX-1", "63")] {
+    for (arg, want) in [
+        ("15", "TERM"),
+        ("143", "TERM"),
+        ("9", "KILL"),
+        ("TERM", "15"),
+        ("SIGRTMIN+2", "36"),
+        ("RTMAX-1", "63"),
+    ] {
         let out = prockill(&["-l", arg]);
         assert_exit(&out, 0);
         assert_eq!(text(&out.stdout).trim(), want, "-l {arg}");
@@ -159,12 +176,18 @@ fn exe_check_mismatch_names_the_observed_exe() {
     let exe = sleep_exe().display().to_string();
     assert_eq!(
         text(&out.stderr).trim(),
-        format!("prockill: {pid}: not signalled: check failed: exe is {exe}, expected /usr/sbin/sshd")
+        format!(
+            "prockill: {pid}: not signalled: check failed: exe is {exe}, expected /usr/sbin/sshd"
+        )
     );
     assert!(kid.still_running());
     let out = prockill(&["-v", "--exe", &exe, "-9", &pid]);
     assert_exit(&out, 0);
-    let want = if module_loaded() { "pid-reuse+exec" } else { "pid-reuse" };
+    let want = if module_loaded() {
+        "pid-reuse+exec"
+    } else {
+        "pid-reuse"
+    };
     assert!(text(&out.stdout).contains(&format!("(guarantee: {want})")));
     assert_eq!(kid.killed_by(), Some(9));
 }
@@ -187,7 +210,10 @@ fn uid_checks() {
         // names resolve through the user database
         assert_exit(&prockill(&["--uid", "root", "-0", &pid]), 0);
     }
-    assert_exit(&prockill(&["--uid", &uid.to_string(), "--euid", &uid.to_string(), &pid]), 0);
+    assert_exit(
+        &prockill(&["--uid", &uid.to_string(), "--euid", &uid.to_string(), &pid]),
+        0,
+    );
     assert_eq!(kid.killed_by(), Some(libc::SIGTERM));
 }
 
@@ -202,8 +228,15 @@ fn several_pids_one_message_per_failure() {
     assert_exit(&out, 1);
     let stderr = text(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert_eq!(stderr.trim(), format!("prockill: {gone_pid}: not signalled: process exited"));
-    assert_eq!(alive.killed_by(), Some(9), "the live PID is still signalled");
+    assert_eq!(
+        stderr.trim(),
+        format!("prockill: {gone_pid}: not signalled: process exited")
+    );
+    assert_eq!(
+        alive.killed_by(),
+        Some(9),
+        "the live PID is still signalled"
+    );
     // -q: exit status only
     let out = prockill(&["-q", &gone_pid]);
     assert_exit(&out, 1);
@@ -264,6 +297,9 @@ fn info_reports_backends_and_guarantee() {
     gone.reap();
     let out = prockill(&["info", &gone_pid, &pid]);
     assert_exit(&out, 1);
-    assert_eq!(text(&out.stderr).trim(), format!("prockill: {gone_pid}: process exited"));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        format!("prockill: {gone_pid}: process exited")
+    );
     assert!(text(&out.stdout).contains(&format!("pid: {pid}")));
 }

@@ -5,8 +5,18 @@ use proptest::prelude::*;
 use prockill::{ParseSignalError, Signal};
 
 fn whitespace() -> impl Strategy<Value = String> {
-    proptest::collection::vec(prop_oneof![Just(' '), Just('\t'), Just('\n'), Just('\r'), Just('\x0b'), Just('\x0c')], 0..4)
-        .prop_map(|v| v.into_iter().collect())
+    proptest::collection::vec(
+        prop_oneof![
+            Just(' '),
+            Just('\t'),
+            Just('\n'),
+            Just('\r'),
+            Just('\x0b'),
+            Just('\x0c')
+        ],
+        0..4,
+    )
+    .prop_map(|v| v.into_iter().collect())
 }
 
 /// Every way of writing a valid signal: number (with leading zeros),

@@ -18,7 +18,11 @@ use prockill::{
 
 #[test]
 fn pidfd_backend_delivers_the_signal() {
-    for (sig, raw) in [(Signal::TERM, libc::SIGTERM), (Signal::USR1, libc::SIGUSR1), (Signal::KILL, 9)] {
+    for (sig, raw) in [
+        (Signal::TERM, libc::SIGTERM),
+        (Signal::USR1, libc::SIGUSR1),
+        (Signal::KILL, 9),
+    ] {
         let mut kid = Kid::sleep();
         let p = Process::open_with(kid.pid(), Backend::Pidfd).unwrap();
         assert_eq!(p.backend(), Backend::Pidfd);
@@ -104,9 +108,18 @@ fn reaped_child_is_exited_on_every_backend_and_attribute() {
         let err = p.kill_if(|_| Ok(()), Signal::TERM).unwrap_err();
         assert_eq!(err.kind(), &ErrorKind::Exited);
     }
-    assert_eq!(by_pidfd.send_signal(Signal::TERM).unwrap_err().raw_os_error(), Some(libc::ESRCH));
+    assert_eq!(
+        by_pidfd
+            .send_signal(Signal::TERM)
+            .unwrap_err()
+            .raw_os_error(),
+        Some(libc::ESRCH)
+    );
     // A pidfd of a reaped process cannot be opened as a handle either.
-    assert_eq!(Process::from_pidfd(pidfd).unwrap_err().kind(), &ErrorKind::Exited);
+    assert_eq!(
+        Process::from_pidfd(pidfd).unwrap_err().kind(),
+        &ErrorKind::Exited
+    );
 }
 
 #[test]
@@ -142,7 +155,9 @@ fn handle_from_pidfd_signals_through_it() {
 #[test]
 fn handle_from_proc_dir_fd() {
     let mut kid = Kid::sleep();
-    let dir: OwnedFd = std::fs::File::open(format!("/proc/{}", kid.pid())).unwrap().into();
+    let dir: OwnedFd = std::fs::File::open(format!("/proc/{}", kid.pid()))
+        .unwrap()
+        .into();
     let p = Process::from_proc_dir(dir).unwrap();
     assert_eq!(p.pid(), kid.pid());
     p.send_signal(Signal::QUIT).unwrap();
@@ -157,7 +172,9 @@ fn handle_from_proc_dir_fd() {
         std::thread::sleep(Duration::from_millis(200));
     });
     let tid = rx.recv().unwrap();
-    let dir: OwnedFd = std::fs::File::open(format!("/proc/{me}/task/{tid}")).unwrap().into();
+    let dir: OwnedFd = std::fs::File::open(format!("/proc/{me}/task/{tid}"))
+        .unwrap()
+        .into();
     assert!(Process::from_proc_dir(dir).is_err());
     t.join().unwrap();
 }
@@ -188,8 +205,12 @@ fn attributes_are_read_through_the_directory() {
 #[test]
 fn exe_check_failure_reports_the_observed_path_and_sends_nothing() {
     let mut kid = Kid::sleep();
-    let err = kill_if(kid.pid(), |p| p.check_exe("/usr/bin/definitely-not-this"), Signal::KILL)
-        .unwrap_err();
+    let err = kill_if(
+        kid.pid(),
+        |p| p.check_exe("/usr/bin/definitely-not-this"),
+        Signal::KILL,
+    )
+    .unwrap_err();
     assert_eq!(err.pid(), kid.pid());
     assert_eq!(
         err.kind(),
@@ -205,7 +226,11 @@ fn exe_check_failure_reports_the_observed_path_and_sends_nothing() {
     // The right exe passes and signals.
     let exe = sleep_exe();
     let g = kill_if(kid.pid(), |p| p.check_exe(&exe), Signal::TERM).unwrap();
-    let expected = if module_loaded() { Guarantee::PidReuseAndExec } else { Guarantee::PidReuseOnly };
+    let expected = if module_loaded() {
+        Guarantee::PidReuseAndExec
+    } else {
+        Guarantee::PidReuseOnly
+    };
     assert_eq!(g, expected);
     assert_eq!(kid.killed_by(), Some(libc::SIGTERM));
 }
@@ -216,12 +241,16 @@ fn uid_check_failures_report_the_observed_uid() {
     // SAFETY: no preconditions.
     let (uid, euid) = unsafe { (libc::getuid(), libc::geteuid()) };
     let p = Process::open(kid.pid()).unwrap();
-    let err = p.kill_if(|p| p.check_uid(uid + 1), Signal::KILL).unwrap_err();
+    let err = p
+        .kill_if(|p| p.check_uid(uid + 1), Signal::KILL)
+        .unwrap_err();
     assert!(
         matches!(err.kind(), ErrorKind::CheckFailed { what, observed, .. } if what == "uid" && *observed == uid.to_string()),
         "{err}"
     );
-    let err = p.kill_if(|p| p.check_euid(euid + 7), Signal::KILL).unwrap_err();
+    let err = p
+        .kill_if(|p| p.check_euid(euid + 7), Signal::KILL)
+        .unwrap_err();
     assert!(
         matches!(err.kind(), ErrorKind::CheckFailed { what, observed, .. } if what == "euid" && *observed == euid.to_string()),
         "{err}"
@@ -240,10 +269,16 @@ fn uid_check_failures_report_the_observed_uid() {
             Signal::KILL,
         )
         .unwrap_err();
-    assert_eq!(err.to_string(), format!("{}: check failed: name is sleep, expected bash", kid.pid()));
+    assert_eq!(
+        err.to_string(),
+        format!("{}: check failed: name is sleep, expected bash", kid.pid())
+    );
     assert!(kid.still_running());
-    p.kill_if(|p| p.check_uid(uid).and_then(|_| p.check_euid(euid)), Signal::USR2)
-        .unwrap();
+    p.kill_if(
+        |p| p.check_uid(uid).and_then(|_| p.check_euid(euid)),
+        Signal::USR2,
+    )
+    .unwrap();
     assert_eq!(kid.killed_by(), Some(libc::SIGUSR2));
 }
 
@@ -276,7 +311,11 @@ fn pidfd_path_signals_a_program_executed_after_the_check() {
         Signal::TERM,
     );
     assert_eq!(result.unwrap(), Guarantee::PidReuseOnly);
-    assert_eq!(kid.killed_by(), Some(libc::SIGTERM), "the new image got the signal");
+    assert_eq!(
+        kid.killed_by(),
+        Some(libc::SIGTERM),
+        "the new image got the signal"
+    );
 }
 
 #[test]
@@ -293,7 +332,11 @@ fn errno_maps_to_kinds() {
         (Backend::Kill, libc::EPERM, ErrorKind::PermissionDenied),
         (Backend::Node, libc::EINVAL, ErrorKind::InvalidSignal),
         (Backend::Pidfd, libc::EINVAL, ErrorKind::InvalidSignal),
-        (Backend::Pidfd, libc::ENOSYS, ErrorKind::BackendUnavailable(Backend::Pidfd)),
+        (
+            Backend::Pidfd,
+            libc::ENOSYS,
+            ErrorKind::BackendUnavailable(Backend::Pidfd),
+        ),
         (Backend::Node, libc::EBADF, ErrorKind::Io),
     ];
     for (backend, errno, kind) in table {

@@ -28,7 +28,13 @@ fn handles_survive_forced_pid_reuse() {
     let out = match Command::new("unshare")
         .args(["--pid", "--fork", "--mount-proc"])
         .arg(&exe)
-        .args(["--exact", "inner_pid_reuse", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "inner_pid_reuse",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(INNER_ENV, "1")
         .output()
     {
@@ -54,7 +60,10 @@ fn handles_survive_forced_pid_reuse() {
 #[test]
 #[ignore = "run by handles_survive_forced_pid_reuse as PID 1 of a new PID namespace"]
 fn inner_pid_reuse() {
-    assert!(std::env::var_os(INNER_ENV).is_some(), "run through handles_survive_forced_pid_reuse");
+    assert!(
+        std::env::var_os(INNER_ENV).is_some(),
+        "run through handles_survive_forced_pid_reuse"
+    );
     assert_eq!(std::process::id(), 1, "not PID 1 of a new PID namespace");
 
     let mut old = Kid::sleep();
@@ -92,7 +101,10 @@ fn inner_pid_reuse() {
         assert_eq!(err.kind(), &ErrorKind::Exited);
     }
     std::thread::sleep(Duration::from_millis(100));
-    assert!(newcomer.child().try_wait().unwrap().is_none(), "the newcomer was signalled");
+    assert!(
+        newcomer.child().try_wait().unwrap().is_none(),
+        "the newcomer was signalled"
+    );
 
     // kill(2) on the number hits the newcomer: the danger the handles avoid.
     // SAFETY: plain syscall.

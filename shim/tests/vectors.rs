@@ -17,7 +17,9 @@ fn unescape(s: &str) -> Vec<u8> {
             i += 1;
             continue;
         }
-        let c = *b.get(i + 1).unwrap_or_else(|| panic!("dangling backslash in {s:?}"));
+        let c = *b
+            .get(i + 1)
+            .unwrap_or_else(|| panic!("dangling backslash in {s:?}"));
         i += 2;
         out.push(match c {
             b'n' => b'\n',
@@ -52,7 +54,10 @@ fn vectors() -> Vec<(usize, Vec<u8>, Option<u32>)> {
             .unwrap_or_else(|| panic!("line {}: no TAB", n + 1));
         let expected = match expected {
             "EINVAL" => None,
-            num => Some(num.parse().unwrap_or_else(|_| panic!("line {}: bad result", n + 1))),
+            num => Some(
+                num.parse()
+                    .unwrap_or_else(|_| panic!("line {}: bad result", n + 1)),
+            ),
         };
         out.push((n + 1, unescape(input), expected));
     }
@@ -81,7 +86,11 @@ fn every_vector_parses_as_expected() {
         }
         // FromStr agrees with the byte parser wherever the input is UTF-8.
         if let Ok(s) = std::str::from_utf8(input) {
-            assert_eq!(s.parse::<Signal>().ok().map(Signal::number), got, "line {line}");
+            assert_eq!(
+                s.parse::<Signal>().ok().map(Signal::number),
+                got,
+                "line {line}"
+            );
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -121,7 +130,11 @@ fn vectors_cover_every_error_kind() {
         b"SIGRTMIN+31",
         b"RTMAX-0",
     ] {
-        assert!(inputs.contains(&must), "missing vector {:?}", String::from_utf8_lossy(must));
+        assert!(
+            inputs.contains(&must),
+            "missing vector {:?}",
+            String::from_utf8_lossy(must)
+        );
     }
     assert!(inputs.iter().any(|i| i.len() == 33), "no 33-byte vector");
     assert!(

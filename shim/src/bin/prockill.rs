@@ -206,7 +206,9 @@ fn list(what: Option<String>) -> Result<(), Usage> {
             }
         }
         Some(w) if w.bytes().all(|b| b.is_ascii_digit()) && !w.is_empty() => {
-            let mut n: u32 = w.parse().map_err(|_| Usage(format!("invalid number {w}")))?;
+            let mut n: u32 = w
+                .parse()
+                .map_err(|_| Usage(format!("invalid number {w}")))?;
             if n > 128 {
                 n -= 128; // an exit status, as `kill -l $?`
             }
@@ -287,7 +289,10 @@ fn explain(err: &Error) -> String {
         ErrorKind::BackendUnavailable(Backend::Node)
             if err.raw_os_error() == Some(libc::ENOENT) =>
         {
-            format!("no kill node: /proc/{}/kill is absent (is the prockill module loaded?)", err.pid())
+            format!(
+                "no kill node: /proc/{}/kill is absent (is the prockill module loaded?)",
+                err.pid()
+            )
         }
         _ => err.reason(),
     }
@@ -320,11 +325,17 @@ fn info(opts: &Opts) -> bool {
                 line("ppid", st.ppid.to_string());
                 line(
                     "uid",
-                    format!("{} {} {} {}", st.uid.real, st.uid.effective, st.uid.saved, st.uid.fs),
+                    format!(
+                        "{} {} {} {}",
+                        st.uid.real, st.uid.effective, st.uid.saved, st.uid.fs
+                    ),
                 );
                 line(
                     "gid",
-                    format!("{} {} {} {}", st.gid.real, st.gid.effective, st.gid.saved, st.gid.fs),
+                    format!(
+                        "{} {} {} {}",
+                        st.gid.real, st.gid.effective, st.gid.saved, st.gid.fs
+                    ),
                 );
             }
             Err(e) => line("status", format!("unreadable: {}", e.reason())),
@@ -356,7 +367,10 @@ fn info(opts: &Opts) -> bool {
         match process.node_info() {
             Ok(ni) => {
                 line("node.pid", ni.pid.to_string());
-                line("node.kind", if ni.thread { "thread" } else { "process" }.into());
+                line(
+                    "node.kind",
+                    if ni.thread { "thread" } else { "process" }.into(),
+                );
                 line("node.state", ni.state.to_string());
                 line("node.policy", ni.policy.to_string());
                 line("node.handle_policy", ni.handle_policy.to_string());

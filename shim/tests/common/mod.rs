@@ -24,7 +24,10 @@ impl Kid {
         let comm = format!("/proc/{}/comm", kid.pid());
         let start = Instant::now();
         while std::fs::read_to_string(&comm).map_or(true, |c| c.trim() != "sleep") {
-            assert!(start.elapsed() < Duration::from_secs(5), "sleep did not start");
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "sleep did not start"
+            );
             std::thread::sleep(Duration::from_millis(1));
         }
         kid
