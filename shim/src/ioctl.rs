@@ -4,7 +4,7 @@
 //! numbers are computed here with `const fn`s mirroring the kernel's `_IOC`
 //! encoding (`include/uapi/asm-generic/ioctl.h`, and the variants of the
 //! architectures that differ), from the magic and the struct sizes of the
-//! generated [`uapi`](crate::uapi) bindings. A test compiles the header with a
+//! generated [`uapi`](mod@crate::uapi) bindings. A test compiles the header with a
 //! C compiler and compares.
 //!
 //! ```

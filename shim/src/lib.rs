@@ -47,11 +47,12 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 // The signal parser of the kernel module, compiled as is (and left to the
-// module's formatting).
+// module's formatting). Public so that its constants and error kinds can be
+// named, and for tools that want the raw `parse`/`name` functions;
+// [`Signal`] is the typed interface.
 #[path = "../../module/signal.rs"]
-#[allow(dead_code)]
 #[rustfmt::skip]
-mod parser;
+pub mod parser;
 
 mod error;
 pub mod ioctl;
@@ -64,6 +65,7 @@ mod sys;
 /// stale.
 #[rustfmt::skip]
 #[allow(missing_docs, non_camel_case_types, non_upper_case_globals, clippy::all)]
+#[allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
 pub mod uapi;
 
 pub use error::{Error, ErrorKind};

@@ -658,11 +658,22 @@ impl Process {
     }
 
     /// The PID the handle was opened on (in this process's PID namespace).
+    ///
+    /// ```
+    /// let me = prockill::Process::open(std::process::id() as i32).unwrap();
+    /// assert_eq!(me.pid(), std::process::id() as i32);
+    /// ```
     pub fn pid(&self) -> i32 {
         self.pid
     }
 
     /// The backend this handle signals with (never [`Backend::Auto`]).
+    ///
+    /// ```
+    /// use prockill::{Backend, Process};
+    /// let me = Process::open(std::process::id() as i32).unwrap();
+    /// assert_ne!(me.backend(), Backend::Auto);
+    /// ```
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -693,7 +704,16 @@ impl Process {
         }
     }
 
-    /// The handle's `/proc/<pid>` directory fd.
+    /// The handle's `/proc/<pid>` directory fd, for reading more of
+    /// `/proc/<pid>` with `openat` (never rebuild the path from the PID).
+    ///
+    /// ```
+    /// use std::os::fd::AsRawFd;
+    /// let me = prockill::Process::open(std::process::id() as i32).unwrap();
+    /// let fd = unsafe { libc::openat(me.dir_fd().as_raw_fd(), c"cmdline".as_ptr(), libc::O_RDONLY) };
+    /// assert!(fd >= 0);
+    /// unsafe { libc::close(fd) };
+    /// ```
     pub fn dir_fd(&self) -> BorrowedFd<'_> {
         self.dir.as_fd()
     }
@@ -701,6 +721,12 @@ impl Process {
     /// The open kill node, if the module is loaded and the open succeeded
     /// (it can be polled: readable when the target exits, `POLLHUP` and
     /// `POLLERR` when revoked).
+    ///
+    /// ```
+    /// use prockill::{Backend, Process};
+    /// let me = Process::open(std::process::id() as i32).unwrap();
+    /// assert_eq!(me.node_fd().is_some(), me.backend() == Backend::Node);
+    /// ```
     pub fn node_fd(&self) -> Option<BorrowedFd<'_>> {
         self.node.as_ref().map(|fd| fd.as_fd())
     }
@@ -867,7 +893,10 @@ impl Process {
     }
 
     /// A check for [`kill_if`]: the `exe` link is `expected`, else
-    /// [`ErrorKind::CheckFailed`] with the observed path.
+    /// [`ErrorKind::CheckFailed`] with the observed path. The comparison is
+    /// of paths as given: the link holds the canonical path (with
+    /// ` (deleted)` appended if the file was removed), so pass a canonical
+    /// one.
     ///
     /// ```
     /// let me = prockill::Process::open(std::process::id() as i32).unwrap();
@@ -932,6 +961,19 @@ impl Process {
 
     /// The kill node's own view of the handle (`PROCKILL_IOC_INFO`).
     /// [`ErrorKind::BackendUnavailable`] without a node.
+    ///
+    /// ```
+    /// use prockill::{Backend, ErrorKind, NodeState, Process};
+    /// let me = Process::open(std::process::id() as i32).unwrap();
+    /// match me.node_info() {
+    ///     Ok(info) => {
+    ///         assert_eq!(info.state, NodeState::Alive);
+    ///         assert_eq!(info.pid, me.pid());
+    ///     }
+    ///     // No prockill module on this kernel.
+    ///     Err(e) => assert_eq!(e.kind(), &ErrorKind::BackendUnavailable(Backend::Node)),
+    /// }
+    /// ```
     pub fn node_info(&self) -> Result<NodeInfo, Error> {
         let node = self.node.as_ref().ok_or_else(|| self.node_unavailable())?;
         let mut raw = uapi::prockill_info::default();
@@ -945,6 +987,20 @@ impl Process {
     /// (`PROCKILL_IOC_SET_POLICY`). Looser than the current one fails with
     /// [`ErrorKind::PermissionDenied`]; without a node,
     /// [`ErrorKind::BackendUnavailable`].
+    ///
+    /// ```
+    /// use prockill::{ErrorKind, Guarantee, Policy, Process};
+    /// let me = Process::open(std::process::id() as i32).unwrap();
+    /// match me.set_exec_policy(Policy::Exec) {
+    ///     Ok(()) => {
+    ///         assert_eq!(me.guarantee(), Guarantee::PidReuseAndExec);
+    ///         // Never looser again.
+    ///         let err = me.set_exec_policy(Policy::Never).unwrap_err();
+    ///         assert_eq!(err.kind(), &ErrorKind::PermissionDenied);
+    ///     }
+    ///     Err(e) => assert!(matches!(e.kind(), ErrorKind::BackendUnavailable(_))),
+    /// }
+    /// ```
     pub fn set_exec_policy(&self, policy: Policy) -> Result<(), Error> {
         let node = self.node.as_ref().ok_or_else(|| self.node_unavailable())?;
         let mut raw: uapi::__u32 = policy.to_raw();
@@ -959,6 +1015,16 @@ impl Process {
 
     /// Sends `signal` through the node's `PROCKILL_IOC_SEND` ioctl instead of
     /// a write (same semantics and errors).
+    ///
+    /// ```
+    /// use prockill::{Process, Signal};
+    /// let me = Process::open(std::process::id() as i32).unwrap();
+    /// if me.node_fd().is_some() {
+    ///     me.node_send_ioctl(Signal::PROBE).unwrap();
+    /// } else {
+    ///     assert!(me.node_send_ioctl(Signal::PROBE).is_err());
+    /// }
+    /// ```
     pub fn node_send_ioctl(&self, signal: Signal) -> Result<(), Error> {
         let node = self.node.as_ref().ok_or_else(|| self.node_unavailable())?;
         let mut arg = uapi::prockill_send {

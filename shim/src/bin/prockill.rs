@@ -161,7 +161,12 @@ fn parse_args(args: Vec<String>) -> Result<Command, Usage> {
                 let sig = Signal::new(n).ok_or_else(|| Usage(format!("invalid signal {n}")))?;
                 set_signal(&mut opts, sig)?;
             }
-            "--exe" => opts.exe = Some(PathBuf::from(take(&mut it)?)),
+            "--exe" => {
+                // The exe link holds the canonical path; accept /bin/sleep
+                // for /usr/bin/sleep.
+                let path = PathBuf::from(take(&mut it)?);
+                opts.exe = Some(std::fs::canonicalize(&path).unwrap_or(path));
+            }
             "--uid" => opts.uid = Some(parse_uid(&take(&mut it)?)?),
             "--euid" => opts.euid = Some(parse_uid(&take(&mut it)?)?),
             "--backend" => {
