@@ -254,6 +254,18 @@ impl Drop for Child {
     }
 }
 
+/// Poll `cond` every 5 ms until it holds (`Ok`) or `timeout` passes (`Err(what)`).
+pub fn wait_until(timeout: Duration, what: &str, mut cond: impl FnMut() -> bool) -> TestResult {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        if Instant::now() >= deadline {
+            return Err(format!("timed out after {:?} waiting for {what}", timeout));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Ok(())
+}
+
 /// waitpid with a deadline: `Some(status)` or `None` if still running.
 pub fn wait_pid_timeout(pid: libc::pid_t, timeout: Duration) -> Result<Option<i32>, String> {
     let deadline = Instant::now() + timeout;
