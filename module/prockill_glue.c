@@ -552,3 +552,32 @@ static const struct kernel_param_ops pk_revoke_param_ops = {
 };
 module_param_cb(revoke, &pk_revoke_param_ops, NULL, 0644);
 MODULE_PARM_DESC(revoke, "when an exec revokes kill handles: setid (default), exec, never");
+
+/*
+ * Why C: offsetof() on the C definitions is the ground truth the Rust
+ * bindings must match. prockill_main.rs compares the fields it reads and
+ * refuses to load on any difference (bindgen has dropped the alignment of
+ * an empty aligned struct before: see qemu/config.fragment, SCHEDSTATS).
+ */
+size_t prockill_c_offsetof(unsigned int field)
+{
+	switch (field) {
+	case 0: return offsetof(struct task_struct, signal);
+	case 1: return offsetof(struct task_struct, exit_state);
+	case 2: return offsetof(struct task_struct, tgid);
+	case 3: return offsetof(struct task_struct, self_exec_id);
+	case 4: return offsetof(struct task_struct, start_boottime);
+	case 5: return offsetof(struct signal_struct, live);
+	case 6: return offsetof(struct signal_struct, exec_update_lock);
+	case 7: return offsetof(struct signal_struct, pids);
+	case 8: return offsetof(struct pid, ino);
+	case 9: return offsetof(struct pid, wait_pidfd);
+	case 10: return offsetof(struct cred, uid);
+	case 11: return offsetof(struct cred, user_ns);
+	case 12: return offsetof(struct file, f_mode);
+	case 13: return offsetof(struct file, private_data);
+	case 14: return offsetof(struct inode, i_private);
+	case 15: return sizeof(struct task_struct);
+	}
+	return (size_t)-1;
+}

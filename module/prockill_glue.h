@@ -23,6 +23,7 @@ int prockill_glue_init(void);
 void prockill_glue_exit(void);
 struct pid *prockill_inode_pid(const struct inode *inode);
 int prockill_send_signal(struct pid *pid, enum pid_type type, int sig, uid_t uid);
+size_t prockill_c_offsetof(unsigned int field);
 void prockill_trace_revoke(pid_t target, pid_t opener, uid_t opener_uid, u32 reason,
 			   u64 exec_gen_open, u64 exec_gen_now);
 

@@ -17,7 +17,8 @@
 //! - [`policy`]: the exec policies and the `revoke` module parameter;
 //! - [`exechook`]: the exec hook registry;
 //! - [`handle`]: the open file: binding, permissions, read/write/ioctl/poll;
-//! - [`registry`]: open handles per process, and revocation at exec.
+//! - [`registry`]: open handles per process, and revocation at exec;
+//! - [`layout`]: a load-time check of the bindings against C.
 //!
 //! `prockill_glue.c` attaches the node to procfs and hooks exec, where Rust
 //! has no bindings; `docs/kill-node.md` and `docs/exec-hook.md` explain both.
@@ -26,6 +27,7 @@ use kernel::prelude::*;
 
 mod exechook;
 mod handle;
+mod layout;
 mod policy;
 mod registry;
 // Shared with the userspace crate, which uses all of it and needs it `pub`.
@@ -64,6 +66,8 @@ mod ffi {
             sig: c_int,
             uid: bindings::uid_t,
         ) -> c_int;
+        /// `offsetof()` of field number `field` (see `layout.rs`).
+        pub(crate) fn prockill_c_offsetof(field: c_uint) -> usize;
         /// Fires the `prockill:revoke` trace event.
         pub(crate) fn prockill_trace_revoke(
             target: bindings::pid_t,
@@ -145,6 +149,7 @@ struct ProcKill {
 
 impl kernel::Module for ProcKill {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        layout::check()?;
         registry::init();
         exechook::init();
         let hook = exechook::establish(registry::on_exec)?;
