@@ -193,6 +193,21 @@ fn exe_check_mismatch_names_the_observed_exe() {
 }
 
 #[test]
+fn exe_check_resolves_symlinks_in_the_expected_path() {
+    let mut kid = Kid::sleep();
+    let pid = kid.pid().to_string();
+    let dir = std::env::temp_dir().join(format!("prockill-exe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("my-sleep");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(sleep_exe(), &link).unwrap();
+    let out = prockill(&["--exe", link.to_str().unwrap(), "-s", "USR1", &pid]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_exit(&out, 0);
+    assert_eq!(kid.killed_by(), Some(libc::SIGUSR1));
+}
+
+#[test]
 fn uid_checks() {
     let mut kid = Kid::sleep();
     let pid = kid.pid().to_string();
@@ -245,13 +260,27 @@ fn several_pids_one_message_per_failure() {
 
 #[test]
 fn permission_denied_is_reported() {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_prockill"));
+    let mut bin = std::path::PathBuf::from(env!("CARGO_BIN_EXE_prockill"));
+    let tmp = std::env::temp_dir().join(format!("prockill-cli-{}", std::process::id()));
+    if is_root() {
+        // nobody may not be able to reach the target directory (a checkout
+        // under /root): run a copy from a world-readable place.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(&tmp).unwrap();
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let copy = tmp.join("prockill");
+        std::fs::copy(&bin, &copy).unwrap();
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+        bin = copy;
+    }
+    let mut cmd = Command::new(&bin);
     cmd.args(["-0", "1"]);
     if is_root() {
         // Run as nobody; PID 1 belongs to root.
         cmd.uid(65534).gid(65534); // std drops supplementary groups too
     }
     let out = cmd.output().unwrap();
+    let _ = std::fs::remove_dir_all(&tmp);
     assert_exit(&out, 1);
     assert!(
         text(&out.stderr).starts_with("prockill: 1: not signalled: permission denied"),
