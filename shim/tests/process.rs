@@ -349,3 +349,20 @@ fn errno_maps_to_kinds() {
     let io: std::io::Error = Error::new(1, ErrorKind::PermissionDenied).into();
     assert_eq!(io.kind(), std::io::ErrorKind::PermissionDenied);
 }
+
+#[test]
+fn handle_fds_are_close_on_exec() {
+    use std::os::fd::AsRawFd;
+    let kid = Kid::sleep();
+    let p = Process::open(kid.pid()).unwrap();
+    let mut fds = vec![p.dir_fd().as_raw_fd()];
+    fds.extend(p.node_fd().map(|fd| fd.as_raw_fd()));
+    for fd in fds {
+        // SAFETY: fd is open for the lifetime of p.
+        let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+        assert!(
+            flags >= 0 && flags & libc::FD_CLOEXEC != 0,
+            "fd {fd} lacks FD_CLOEXEC"
+        );
+    }
+}
