@@ -46,8 +46,10 @@ fn handles_survive_forced_pid_reuse() {
     };
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() && stderr.contains("unshare failed") {
-        eprintln!("skipped: no PID namespaces here: {stderr}");
+    if !out.status.success() && !stdout.contains("running 1 test") {
+        // unshare(1) itself failed (no PID or mount namespaces here, e.g. a
+        // seccomp-restricted container): the inner test never ran.
+        eprintln!("skipped: cannot create a PID namespace: {stderr}");
         return;
     }
     assert!(
