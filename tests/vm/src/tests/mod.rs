@@ -11,8 +11,11 @@ use crate::harness::Test;
 
 pub mod harness;
 pub mod module;
+pub mod node;
+pub mod pk;
+pub mod revoke;
 
 /// Every registered test, in run order.
 pub fn all() -> Vec<Test> {
-    [harness::TESTS, module::TESTS].concat()
+    [harness::TESTS, module::TESTS, node::TESTS, revoke::TESTS].concat()
 }

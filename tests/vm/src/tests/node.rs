@@ -1,0 +1,1281 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `/proc/<pid>/kill`, the kill node (issue 4): presence, the write
+//! grammar, binding to the `struct pid` at open (PID reuse), permissions
+//! and the opener's authority, thread-directed signals, dead targets,
+//! read/poll/ioctl/fdinfo, PID namespaces, unload, stress.
+
+use super::pk::eqm;
+use super::pk::{self, bit, kv, node, res, tnode, Got, Pipe, Target};
+use crate::harness::{Test, TestResult};
+use crate::util::{self, errno, errno_name, Outcome};
+use crate::{ensure, ensure_eq};
+use std::os::fd::{AsRawFd, RawFd};
+use std::time::{Duration, Instant};
+
+pub const TESTS: &[Test] = &[
+    Test::new("node/presence", presence),
+    Test::new("node/write-kills", write_kills),
+    Test::new("node/probe-zero", probe_zero),
+    Test::new("node/bad-writes", bad_writes).timeout_secs(180),
+    Test::new("node/pid-reuse", pid_reuse).timeout_secs(180),
+    Test::new("node/seed-flow", seed_flow),
+    Test::new("node/permissions", permissions),
+    Test::new("node/opener-authority", opener_authority),
+    Test::new("node/siginfo", siginfo),
+    Test::new("node/thread-directed", thread_directed),
+    Test::new("node/dead-target", dead_target),
+    Test::new("node/read-text", read_text),
+    Test::new("node/poll", poll),
+    Test::new("node/ioctl", ioctl),
+    Test::new("node/fdinfo", fdinfo),
+    Test::new("node/pid-namespace", pid_namespace),
+    Test::new("node/unload-busy", unload_busy),
+    Test::new("node/unload-cached-dentry", unload_cached_dentry),
+    Test::new("node/unload-opath", unload_opath),
+    Test::new("node/reload", reload),
+    Test::new("node/stress", stress).timeout_secs(120),
+];
+
+const T5: Duration = Duration::from_secs(5);
+const T20: Duration = Duration::from_secs(20);
+
+/// A child that waits (pause loop) until killed.
+fn sleeper() -> Result<util::Child, String> {
+    util::fork_fn(|| loop {
+        // SAFETY: pause(2).
+        unsafe { libc::pause() };
+    })
+}
+
+/// All names of a directory in readdir order, "." and ".." included.
+fn listing(path: &str) -> Result<Vec<String>, String> {
+    let c = std::ffi::CString::new(path).unwrap();
+    // SAFETY: valid C string; the DIR is closed below.
+    let d = unsafe { libc::opendir(c.as_ptr()) };
+    if d.is_null() {
+        return util::os_err(&format!("opendir {path}"));
+    }
+    let mut out = Vec::new();
+    loop {
+        // SAFETY: `d` is an open DIR.
+        let e = unsafe { libc::readdir(d) };
+        if e.is_null() {
+            break;
+        }
+        // SAFETY: d_name is NUL-terminated.
+        let n = unsafe { std::ffi::CStr::from_ptr((*e).d_name.as_ptr()) };
+        out.push(n.to_string_lossy().into_owned());
+    }
+    // SAFETY: closing the DIR we opened.
+    unsafe { libc::closedir(d) };
+    Ok(out)
+}
+
+/// lstat(2) mode, or errno.
+fn lstat_mode(path: &str) -> Result<u32, i32> {
+    let c = std::ffi::CString::new(path).unwrap();
+    // SAFETY: zeroed stat buffer, valid C string.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { libc::lstat(c.as_ptr(), &mut st) } < 0 {
+        return Err(errno());
+    }
+    Ok(st.st_mode)
+}
+
+fn fstat_ino(fd: RawFd) -> Result<u64, String> {
+    // SAFETY: zeroed stat buffer.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: valid fd and buffer.
+    if unsafe { libc::fstat(fd, &mut st) } < 0 {
+        return util::os_err("fstat");
+    }
+    Ok(st.st_ino)
+}
+
+/// Field 22 (starttime, clock ticks) of /proc/<pid>/stat.
+fn stat_starttime(pid: i32) -> Result<u64, String> {
+    let s = util::read_file(&format!("/proc/{pid}/stat"))?;
+    let rest = s.rsplit_once(')').ok_or("bad stat")?.1;
+    // Fields after the comm start at field 3.
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    f.get(22 - 3)
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("no starttime in {s:?}"))
+}
+
+/// Presence: "kill" is listed third in /proc/<pid> and /proc/<pid>/task/<tid>
+/// and is the only difference from the listing without the module; every
+/// other entry looks up as before; nothing is left after unload.
+fn presence() -> TestResult {
+    let me = std::process::id() as i32;
+    let (dir, tdir) = (format!("/proc/{me}"), format!("/proc/{me}/task/{me}"));
+    let before = listing(&dir)?;
+    let tbefore = listing(&tdir)?;
+    ensure!(
+        !before.contains(&"kill".to_string()),
+        "kill listed without the module"
+    );
+    let modes: Vec<(String, Result<u32, i32>)> = before
+        .iter()
+        .filter(|n| *n != "." && *n != "..")
+        .map(|n| (n.clone(), lstat_mode(&format!("{dir}/{n}"))))
+        .collect();
+    ensure_eq!(lstat_mode(&format!("{dir}/kill")), Err(libc::ENOENT));
+
+    let m = util::load_module("")?;
+    for (d, b) in [(&dir, &before), (&tdir, &tbefore)] {
+        let after = listing(d)?;
+        ensure_eq!(
+            after.get(..3),
+            Some(&[".".to_string(), "..".into(), "kill".into()][..])
+        );
+        let mut without = after.clone();
+        without.remove(2);
+        ensure!(
+            &without == b,
+            "{d}: listing with the module minus kill differs:\n with {after:?}\n without {b:?}"
+        );
+        ensure_eq!(after.iter().filter(|n| *n == "kill").count(), 1);
+    }
+    for (n, mode) in &modes {
+        let now = lstat_mode(&format!("{dir}/{n}"));
+        ensure!(
+            now == *mode,
+            "lookup of {n}: {now:?} with the module, {mode:?} without"
+        );
+    }
+    ensure_eq!(
+        lstat_mode(&format!("{dir}/kill")),
+        Ok(libc::S_IFREG | 0o666)
+    );
+    ensure_eq!(
+        lstat_mode(&format!("{tdir}/kill")),
+        Ok(libc::S_IFREG | 0o666)
+    );
+    for bad in ["kil", "kills", "KILL", "kill.", "killx"] {
+        ensure_eq!(lstat_mode(&format!("{dir}/{bad}")), Err(libc::ENOENT));
+    }
+    // A regular file from procfs still reads the same.
+    let status = util::read_file(&format!("{dir}/status"))?;
+    ensure!(status.starts_with("Name:"), "status: {status:?}");
+    // Another process, through ls(1).
+    let c = sleeper()?;
+    let (code, out) = util::sh(&format!("ls /proc/{0} /proc/{0}/task/{0}", c.pid()))?;
+    ensure_eq!(code, 0);
+    eqm!(
+        out.split_whitespace().filter(|w| *w == "kill").count(),
+        2,
+        "ls: {out}"
+    );
+    drop(c);
+
+    m.unload()?;
+    ensure!(listing(&dir)? == before, "listing after unload differs");
+    ensure!(
+        listing(&tdir)? == tbefore,
+        "task listing after unload differs"
+    );
+    ensure_eq!(lstat_mode(&format!("{dir}/kill")), Err(libc::ENOENT));
+    Ok(())
+}
+
+/// Writes by number and by name kill a child; success returns the count.
+fn write_kills() -> TestResult {
+    let _m = util::load_module("")?;
+    for (w, sig) in [
+        (&b"9"[..], libc::SIGKILL),
+        (b"SIGTERM\n", libc::SIGTERM),
+        (b"TERM", libc::SIGTERM),
+        (b" HUP ", libc::SIGHUP),
+        (b"RTMIN+3", 37),
+    ] {
+        let c = sleeper()?;
+        let r = util::write_once(&node(c.pid()), w);
+        ensure!(r == Ok(w.len()), "write {w:?}: {}", res(r));
+        ensure_eq!(c.wait_timeout(T20)?, Outcome::Signaled(sig));
+    }
+    Ok(())
+}
+
+/// "0" probes: success, nothing delivered.
+fn probe_zero() -> TestResult {
+    let _m = util::load_module("")?;
+    let t = Target::spawn(None)?;
+    let fd = pk::open_s(&node(t.pid()), libc::O_WRONLY)?;
+    ensure_eq!(pk::write_fd(fd.as_raw_fd(), b"0"), Ok(1));
+    ensure_eq!(pk::write_fd(fd.as_raw_fd(), b"0\n"), Ok(2));
+    ensure_eq!(pk::write_fd(fd.as_raw_fd(), b"SIG0"), Err(libc::EINVAL));
+    ensure_eq!(pk::ioc_send(fd.as_raw_fd(), 0, 0), Ok(()));
+    ensure_eq!(t.pending()?, (0, 0));
+    ensure_eq!(t.drain_sigs()?, Vec::<i32>::new());
+    Ok(())
+}
+
+/// The shared vectors: `(bytes, Some(sig) | None for EINVAL)`.
+/// One write and its expected signal (`None`: EINVAL).
+type Case = (Vec<u8>, Option<i32>);
+
+fn vectors() -> Result<Vec<Case>, String> {
+    let text = include_str!("../../../vectors/signals.txt");
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let (inp, exp) = line
+            .rsplit_once('\t')
+            .ok_or_else(|| format!("signals.txt:{}: no TAB", i + 1))?;
+        let exp = match exp {
+            "EINVAL" => None,
+            n => Some(
+                n.parse()
+                    .map_err(|_| format!("signals.txt:{}: {n:?}", i + 1))?,
+            ),
+        };
+        out.push((unescape(inp)?, exp));
+    }
+    Ok(out)
+}
+
+fn unescape(s: &str) -> Result<Vec<u8>, String> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            out.push(b[i]);
+            i += 1;
+            continue;
+        }
+        let c = *b.get(i + 1).ok_or("trailing backslash")?;
+        i += 2;
+        out.push(match c {
+            b'n' => b'\n',
+            b't' => b'\t',
+            b'r' => b'\r',
+            b'v' => 0x0b,
+            b'f' => 0x0c,
+            b'0' => 0,
+            b'\\' => b'\\',
+            b'x' => {
+                let h = s.get(i..i + 2).ok_or("short \\x")?;
+                i += 2;
+                u8::from_str_radix(h, 16).map_err(|e| format!("\\x{h}: {e}"))?
+            }
+            o => return Err(format!("unknown escape \\{}", o as char)),
+        });
+    }
+    Ok(out)
+}
+
+/// Bad writes (the EINVAL vectors, 40+ of our own, > 32 bytes) fail with
+/// EINVAL and leave nothing pending on a target that blocks every signal;
+/// the valid vectors deliver exactly their signal, once.
+fn bad_writes() -> TestResult {
+    let _m = util::load_module("")?;
+    let t = Target::spawn(None)?;
+    let fd = pk::open_s(&node(t.pid()), libc::O_WRONLY)?;
+    let fd = fd.as_raw_fd();
+    let mut cases = vectors()?;
+    let (n_bad, n_ok) = (
+        cases.iter().filter(|c| c.1.is_none()).count(),
+        cases.iter().filter(|c| c.1.is_some()).count(),
+    );
+    ensure!(
+        n_bad >= 20 && n_ok >= 20,
+        "vectors: {n_bad} bad, {n_ok} good"
+    );
+    let own: &[&[u8]] = &[
+        b"-1",
+        b"-9",
+        b"+0",
+        b"0x9",
+        b"9.",
+        b"9,",
+        b"9;",
+        b"SIG_TERM",
+        b"Sigkill",
+        b"TERM!",
+        b"KILL9",
+        b"SIGKILL9",
+        b"9 9",
+        b"9\x0b9",
+        b"USR3",
+        b"SIGUSR",
+        b"RT",
+        b"RTMIN+x",
+        b"RTMAX+0",
+        b"RTMIN-0",
+        b"RTMAX+1",
+        b"kill",
+        b"\x80",
+        "\u{663}".as_bytes(),
+        "\u{661}\u{665}".as_bytes(),
+        "15\u{a0}".as_bytes(),
+        "\u{3000}15".as_bytes(),
+        b"65\n",
+        b"256",
+        b"1\x000",
+        b"TERM\x00",
+        b"SIGRTMIN+",
+        b"  ",
+        b"",
+        b"\x1b[A",
+        b"'15'",
+        b"\"TERM\"",
+        b"15\\n",
+        b"SIGTERM SIGTERM",
+        b"0 0",
+        b"4294967306",
+        b"18446744073709551625",
+        &[b'9'; 33],
+        &[b' '; 4096],
+    ];
+    for w in own {
+        cases.push((w.to_vec(), None));
+    }
+    let mut long = vec![b' '; 31];
+    long.extend_from_slice(b"15");
+    cases.push((long, None));
+    let mut fails = Vec::new();
+    for (w, exp) in &cases {
+        let r = pk::write_fd(fd, w);
+        match exp {
+            None => {
+                if r != Err(libc::EINVAL) {
+                    fails.push(format!("{w:?}: {} (want EINVAL)", res(r)));
+                }
+                let p = t.pending()?;
+                if p != (0, 0) {
+                    fails.push(format!("{w:?}: pending after EINVAL: {p:x?}"));
+                    t.drain()?;
+                }
+            }
+            Some(9) | Some(19) => continue,
+            Some(sig) => {
+                if r != Ok(w.len()) {
+                    fails.push(format!("{w:?}: {} (want Ok({}))", res(r), w.len()));
+                    continue;
+                }
+                let (sigpnd, shdpnd) = t.pending()?;
+                let want = if *sig == 0 { 0 } else { bit(*sig) };
+                if (sigpnd, shdpnd) != (0, want) {
+                    fails.push(format!(
+                        "{w:?}: SigPnd {sigpnd:x} ShdPnd {shdpnd:x}, want 0 {want:x}"
+                    ));
+                }
+                let got = t.drain_sigs()?;
+                let want: Vec<i32> = if *sig == 0 { vec![] } else { vec![*sig] };
+                if got != want {
+                    fails.push(format!("{w:?}: target got {got:?}, want {want:?}"));
+                }
+            }
+        }
+    }
+    // A write from an unmapped buffer is EFAULT, not a signal.
+    // SAFETY: the kernel validates the user pointer.
+    let r = unsafe { libc::write(fd, 8 as *const libc::c_void, 2) };
+    ensure!(
+        r < 0 && errno() == libc::EFAULT,
+        "write from a bad pointer: {r} {}",
+        errno_name(errno())
+    );
+    ensure_eq!(t.drain_sigs()?, Vec::<i32>::new());
+    ensure!(
+        fails.is_empty(),
+        "{} of {} cases wrong:\n{}",
+        fails.len(),
+        cases.len(),
+        fails.join("\n")
+    );
+    Ok(())
+}
+
+/// Raw fork: the child becomes a blocked-signal waiter if `f(pid)`, else
+/// exits at once and is reaped. Returns the child's pid.
+fn fork_if(keep: impl Fn(i32) -> bool, ready: RawFd) -> Result<(i32, bool), String> {
+    // SAFETY: the child runs only async-signal-safe syscalls then _exit/pause.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return util::os_err("fork");
+    }
+    if pid == 0 {
+        // SAFETY: getpid(2).
+        let me = unsafe { libc::getpid() };
+        if !keep(me) {
+            // SAFETY: leaving the child.
+            unsafe { libc::_exit(0) };
+        }
+        pk::block_all_signals();
+        pk::put(ready, b"N");
+        loop {
+            // SAFETY: pause(2).
+            unsafe { libc::pause() };
+        }
+    }
+    let kept = keep(pid);
+    if !kept {
+        // SAFETY: reaping our child.
+        unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+    }
+    Ok((pid, kept))
+}
+
+fn kill_reap(pid: i32) {
+    // SAFETY: our own child.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+        libc::waitpid(pid, std::ptr::null_mut(), 0);
+    }
+}
+
+/// PID reuse: the node of a dead process never reaches the newcomer that
+/// holds its PID (ESRCH, nothing pending); plain kill(2) does (the control).
+fn pid_reuse() -> TestResult {
+    let _m = util::load_module("")?;
+    // Small PID space: after a wrap, PIDs are handed out from 300 upwards.
+    let _pm = pk::Restore::set("/proc/sys/kernel/pid_max", "400")?;
+    let ready = Pipe::new(true)?;
+    let rfd = ready.wr.as_raw_fd();
+    // The target: the first child with a PID of 300 or more.
+    let mut old = 0;
+    for _ in 0..1000 {
+        let (pid, kept) = fork_if(|p| p >= 300, rfd)?;
+        if kept {
+            old = pid;
+            break;
+        }
+    }
+    ensure!(old >= 300, "no PID >= 300 after 1000 forks");
+    pk::get(ready.rd.as_raw_fd(), 1, T20)?;
+    let fd = pk::open_s(&node(old), libc::O_WRONLY)?;
+    let fd = fd.as_raw_fd();
+    let ino_old = pk::info_s(fd)?.pidfs_ino;
+    ensure_eq!(pk::write_fd(fd, b"0"), Ok(1));
+    kill_reap(old);
+    ensure_eq!(pk::write_fd(fd, b"USR1"), Err(libc::ESRCH));
+    // Cycle through the PID space until a newcomer gets `old`.
+    let t0 = Instant::now();
+    let mut forks = 0;
+    let mut found = false;
+    while forks < 2000 {
+        forks += 1;
+        let (_, kept) = fork_if(|p| p == old, rfd)?;
+        if kept {
+            found = true;
+            break;
+        }
+    }
+    ensure!(found, "PID {old} not reused after {forks} forks");
+    println!(
+        "node/pid-reuse: PID {old} reused after {forks} forks in {:?}",
+        t0.elapsed()
+    );
+    let guard = scopeguard(old);
+    pk::get(ready.rd.as_raw_fd(), 1, T20)?;
+    ensure_eq!(pk::pending(old)?, (0, 0));
+    // The old node: ESRCH for every write and SEND, nothing reaches the newcomer.
+    for w in [&b"USR1"[..], b"10", b"TERM", b"0"] {
+        let r = pk::write_fd(fd, w);
+        ensure!(r == Err(libc::ESRCH), "old node write {w:?}: {}", res(r));
+    }
+    ensure_eq!(pk::ioc_send(fd, 10, 0), Err(libc::ESRCH));
+    let i = pk::info_s(fd)?;
+    ensure_eq!(i.state, pk::STATE_EXITED);
+    let pidfd = pk::pidfd_open(old).map_err(errno_name)?;
+    let ino_new = fstat_ino(pidfd.as_raw_fd())?;
+    ensure!(
+        ino_new != ino_old,
+        "newcomer has the old pidfs inode {ino_old}"
+    );
+    pk::sleep_ms(50);
+    ensure!(
+        pk::pending(old)? == (0, 0),
+        "newcomer has pending signals: {:x?}",
+        pk::pending(old)?
+    );
+    // A node opened now is bound to the newcomer.
+    let fresh = pk::open_s(&node(old), libc::O_WRONLY)?;
+    ensure_eq!(pk::write_fd(fresh.as_raw_fd(), b"USR2"), Ok(4));
+    ensure_eq!(pk::pending(old)?, (0, bit(libc::SIGUSR2)));
+    // Control: kill(2) by number hits the newcomer.
+    ensure_eq!(pk::kill(old, libc::SIGUSR1), Ok(()));
+    ensure_eq!(
+        pk::pending(old)?,
+        (0, bit(libc::SIGUSR1) | bit(libc::SIGUSR2))
+    );
+    drop(guard);
+    Ok(())
+}
+
+/// Kills and reaps a raw-forked child on drop.
+struct Reap(i32);
+impl Drop for Reap {
+    fn drop(&mut self) {
+        kill_reap(self.0);
+    }
+}
+fn scopeguard(pid: i32) -> Reap {
+    Reap(pid)
+}
+
+/// The seed's flow, literally: open the /proc/<pid> directory, check exe
+/// with readlinkat, openat "kill" for writing, write "15".
+fn seed_flow() -> TestResult {
+    let _m = util::load_module("")?;
+    let c = sleeper()?;
+    let dir = pk::open_s(
+        &format!("/proc/{}", c.pid()),
+        libc::O_DIRECTORY | libc::O_RDONLY,
+    )?;
+    let exe = pk::readlinkat(dir.as_raw_fd(), "exe").map_err(errno_name)?;
+    ensure_eq!(exe, pk::self_exe()?);
+    let k = pk::openat(dir.as_raw_fd(), "kill", libc::O_WRONLY).map_err(errno_name)?;
+    ensure_eq!(pk::write_fd(k.as_raw_fd(), b"15"), Ok(2));
+    ensure_eq!(c.wait_timeout(T20)?, Outcome::Signaled(libc::SIGTERM));
+    Ok(())
+}
+
+/// The user cannot open root's node for writing (EPERM), can open it
+/// read-only and read it, and can open and use the node of their own process.
+fn permissions() -> TestResult {
+    let _m = util::load_module("")?;
+    let root_t = Target::spawn(None)?;
+    let rp = root_t.pid();
+    util::as_user(move || {
+        for (path, flags) in [
+            (node(rp), libc::O_WRONLY),
+            (node(rp), libc::O_RDWR),
+            (tnode(rp, rp), libc::O_WRONLY),
+        ] {
+            let r = pk::open(&path, flags).map(drop);
+            ensure!(
+                r == Err(libc::EPERM),
+                "user opens {path} ({flags}): {:?}",
+                r.map_err(errno_name)
+            );
+        }
+        ensure_eq!(pk::kill(rp, 0), Err(libc::EPERM));
+        let ro = pk::open_s(&node(rp), libc::O_RDONLY)?;
+        let text = pk::read_text(ro.as_raw_fd()).map_err(errno_name)?;
+        ensure_eq!(kv(&text, "pid"), Some(rp.to_string()));
+        ensure_eq!(kv(&text, "state"), Some("alive".to_string()));
+        ensure_eq!(pk::write_fd(ro.as_raw_fd(), b"0"), Err(libc::EBADF));
+        ensure_eq!(pk::ioc_send(ro.as_raw_fd(), 10, 0), Err(libc::EBADF));
+        // Their own processes.
+        let mine = Target::spawn(None)?;
+        let w = pk::open_s(&node(mine.pid()), libc::O_WRONLY)?;
+        ensure_eq!(pk::write_fd(w.as_raw_fd(), b"USR1"), Ok(4));
+        ensure_eq!(mine.drain_sigs()?, vec![libc::SIGUSR1]);
+        let s = pk::open_s("/proc/self/kill", libc::O_WRONLY)?;
+        ensure_eq!(pk::write_fd(s.as_raw_fd(), b"0"), Ok(1));
+        Ok(())
+    })?;
+    ensure_eq!(root_t.pending()?, (0, 0));
+    // Root may open the user's processes' nodes (CAP_KILL).
+    let ut = Target::spawn(Some((util::USER_UID, util::USER_UID, util::USER_UID)))?;
+    let w = pk::open_s(&node(ut.pid()), libc::O_WRONLY)?;
+    ensure_eq!(pk::write_fd(w.as_raw_fd(), b"USR2"), Ok(4));
+    ensure_eq!(ut.drain_sigs()?, vec![libc::SIGUSR2]);
+    Ok(())
+}
+
+/// Have the unprivileged user open `path` for writing and hand the fd over.
+fn user_opened(path: &str) -> Result<std::os::fd::OwnedFd, String> {
+    let (a, b) = pk::socketpair()?;
+    let p = path.to_string();
+    let bfd = b.as_raw_fd();
+    util::as_user(move || {
+        let fd = pk::open_s(&p, libc::O_WRONLY)?;
+        pk::send_fd(bfd, fd.as_raw_fd())
+    })?;
+    drop(b);
+    pk::recv_fd(a.as_raw_fd(), T5)
+}
+
+/// The opener's credentials decide at write time: root holding a node the
+/// user opened cannot signal a target the user may no longer signal, while
+/// root's own kill(2) and pidfd_send_signal(2) can.
+fn opener_authority() -> TestResult {
+    let _m = util::load_module("")?;
+    // Real uid 1000 (the user may signal it), effective root (may change uid).
+    let t = Target::spawn(Some((util::USER_UID, 0, 0)))?;
+    let ufd = user_opened(&node(t.pid()))?;
+    let ufd = ufd.as_raw_fd();
+    ensure_eq!(pk::info_s(ufd)?.opener_uid, util::USER_UID);
+    ensure_eq!(pk::write_fd(ufd, b"USR1"), Ok(4));
+    ensure_eq!(t.drain_sigs()?, vec![libc::SIGUSR1]);
+    t.setresuid(2000, 2000, 2000)?;
+    for w in [&b"USR1"[..], b"0"] {
+        let r = pk::write_fd(ufd, w);
+        ensure!(
+            r == Err(libc::EPERM),
+            "root writing {w:?} through the user's node: {}",
+            res(r)
+        );
+    }
+    ensure_eq!(pk::ioc_send(ufd, 10, 0), Err(libc::EPERM));
+    ensure_eq!(t.pending()?, (0, 0));
+    ensure_eq!(t.drain_sigs()?, Vec::<i32>::new());
+    // Controls: root's own authority works.
+    ensure_eq!(pk::kill(t.pid(), libc::SIGUSR1), Ok(()));
+    ensure_eq!(t.drain_sigs()?, vec![libc::SIGUSR1]);
+    let pidfd = pk::pidfd_open(t.pid()).map_err(errno_name)?;
+    ensure_eq!(
+        pk::pidfd_send_signal(pidfd.as_raw_fd(), libc::SIGUSR2),
+        Ok(())
+    );
+    ensure_eq!(t.drain_sigs()?, vec![libc::SIGUSR2]);
+    let own = pk::open_s(&node(t.pid()), libc::O_WRONLY)?;
+    ensure_eq!(pk::write_fd(own.as_raw_fd(), b"HUP"), Ok(3));
+    ensure_eq!(t.drain_sigs()?, vec![libc::SIGHUP]);
+    // And the user now fails to open it at all.
+    let p = node(t.pid());
+    util::as_user(move || {
+        let r = pk::open(&p, libc::O_WRONLY).map(drop);
+        ensure!(
+            r == Err(libc::EPERM),
+            "user open after setuid: {:?}",
+            r.map_err(errno_name)
+        );
+        Ok(())
+    })
+}
+
+/// The receiver sees si_code SI_USER, si_uid the opener's uid and si_pid
+/// the writer's pid (not the opener's); pidfd_send_signal shows the caller.
+fn siginfo() -> TestResult {
+    let _m = util::load_module("")?;
+    let t = Target::spawn(Some((util::USER_UID, util::USER_UID, util::USER_UID)))?;
+    let ufd = user_opened(&node(t.pid()))?;
+    let me = std::process::id() as i32;
+    let user = util::USER_UID;
+    let want = |pid, uid| Got {
+        signo: libc::SIGUSR1,
+        code: libc::SI_USER,
+        pid,
+        uid,
+    };
+    ensure_eq!(pk::write_fd(ufd.as_raw_fd(), b"USR1"), Ok(4));
+    ensure_eq!(t.drain()?, vec![want(me, user)]);
+    ensure_eq!(pk::ioc_send(ufd.as_raw_fd(), 10, 0), Ok(()));
+    ensure_eq!(t.drain()?, vec![want(me, user)]);
+    // A third process writes through the inherited fd.
+    let raw = ufd.as_raw_fd();
+    let w = Pipe::new(true)?;
+    let wr = w.wr.as_raw_fd();
+    let writer = util::fork_fn(move || {
+        // SAFETY: getpid(2).
+        let p = unsafe { libc::getpid() };
+        pk::put(wr, &p.to_le_bytes());
+        let r = pk::write_fd(raw, b"USR1");
+        ensure_eq!(r, Ok(4));
+        Ok(())
+    })?;
+    drop(w.wr);
+    let wpid = i32::from_le_bytes(pk::get(w.rd.as_raw_fd(), 4, T20)?.try_into().unwrap());
+    writer.join(T20)?;
+    ensure_eq!(t.drain()?, vec![want(wpid, user)]);
+    // Root's own node: si_uid 0.
+    let own = pk::open_s(&node(t.pid()), libc::O_WRONLY)?;
+    ensure_eq!(pk::write_fd(own.as_raw_fd(), b"USR1"), Ok(4));
+    ensure_eq!(t.drain()?, vec![want(me, 0)]);
+    // pidfd_send_signal: the caller's identity.
+    let pidfd = pk::pidfd_open(t.pid()).map_err(errno_name)?;
+    ensure_eq!(
+        pk::pidfd_send_signal(pidfd.as_raw_fd(), libc::SIGUSR1),
+        Ok(())
+    );
+    ensure_eq!(t.drain()?, vec![want(me, 0)]);
+    Ok(())
+}
+
+/// A child with a second thread, both blocking every signal; returns the
+/// child and the second thread's tid.
+fn two_threads() -> Result<(util::Child, i32), String> {
+    let p = Pipe::new(true)?;
+    let wr = p.wr.as_raw_fd();
+    let c = util::fork_fn(move || {
+        pk::block_all_signals();
+        std::thread::spawn(move || {
+            pk::put(wr, &pk::gettid().to_le_bytes());
+            loop {
+                pk::sleep_ms(1000);
+            }
+        });
+        loop {
+            pk::sleep_ms(1000);
+        }
+    })?;
+    drop(p.wr);
+    let tid = i32::from_le_bytes(pk::get(p.rd.as_raw_fd(), 4, T20)?.try_into().unwrap());
+    Ok((c, tid))
+}
+
+/// A thread node signals that thread only (its SigPnd); the process node
+/// signals the process (ShdPnd).
+fn thread_directed() -> TestResult {
+    let _m = util::load_module("")?;
+    let (c, tid) = two_threads()?;
+    let pid = c.pid();
+    ensure!(tid != pid);
+    let st = |t: i32| format!("/proc/{pid}/task/{t}/status");
+    let masks = |t: i32| -> Result<(u64, u64), String> {
+        Ok((
+            pk::status_mask(&st(t), "SigPnd")?,
+            pk::status_mask(&st(t), "ShdPnd")?,
+        ))
+    };
+    let tfd = pk::open_s(&tnode(pid, tid), libc::O_WRONLY)?;
+    let ti = pk::info_s(tfd.as_raw_fd())?;
+    ensure_eq!((ti.kind, ti.pid), (pk::KIND_THREAD, tid));
+    ensure_eq!(pk::write_fd(tfd.as_raw_fd(), b"USR1"), Ok(4));
+    ensure_eq!(masks(tid)?, (bit(libc::SIGUSR1), 0));
+    ensure_eq!(masks(pid)?, (0, 0));
+    let pfd = pk::open_s(&node(pid), libc::O_WRONLY)?;
+    ensure_eq!(pk::info_s(pfd.as_raw_fd())?.kind, pk::KIND_PROCESS);
+    ensure_eq!(pk::write_fd(pfd.as_raw_fd(), b"USR2"), Ok(4));
+    ensure_eq!(masks(tid)?, (bit(libc::SIGUSR1), bit(libc::SIGUSR2)));
+    ensure_eq!(masks(pid)?, (0, bit(libc::SIGUSR2)));
+    // The leader's own thread node.
+    let lfd = pk::open_s(&tnode(pid, pid), libc::O_WRONLY)?;
+    ensure_eq!(pk::write_fd(lfd.as_raw_fd(), b"HUP"), Ok(3));
+    ensure_eq!(masks(pid)?, (bit(libc::SIGHUP), bit(libc::SIGUSR2)));
+    ensure_eq!(masks(tid)?, (bit(libc::SIGUSR1), bit(libc::SIGUSR2)));
+    Ok(())
+}
+
+/// Zombie and reaped targets: ESRCH, state exited, POLLIN; no new opens.
+fn dead_target() -> TestResult {
+    let _m = util::load_module("")?;
+    let go = Pipe::new(true)?;
+    let grd = go.rd.as_raw_fd();
+    let c = util::fork_fn(move || {
+        pk::get(grd, 1, Duration::from_secs(60))?;
+        Ok(())
+    })?;
+    let pid = c.pid();
+    let fd = pk::open_s(&node(pid), libc::O_WRONLY)?;
+    let fd = fd.as_raw_fd();
+    ensure_eq!(pk::node_field(fd, "state")?, "alive");
+    ensure_eq!(pk::poll_fd(fd, 0)?, 0);
+    pk::put(go.wr.as_raw_fd(), b"g");
+    pk::wait_zombie(pid, T20)?;
+    let check = |stage: &str| -> TestResult {
+        for w in [&b"0"[..], b"USR1", b"KILL"] {
+            let r = pk::write_fd(fd, w);
+            ensure!(r == Err(libc::ESRCH), "{stage}: write {w:?}: {}", res(r));
+        }
+        ensure_eq!(pk::ioc_send(fd, 15, 0), Err(libc::ESRCH));
+        ensure_eq!(pk::node_field(fd, "state")?, "exited");
+        ensure_eq!(pk::info_s(fd)?.state, pk::STATE_EXITED);
+        let rev = pk::poll_fd(fd, 0)?;
+        ensure!(rev & libc::POLLIN != 0, "{stage}: poll {rev:#x}");
+        Ok(())
+    };
+    check("zombie")?;
+    let r = pk::open(&node(pid), libc::O_WRONLY).map(drop);
+    ensure!(
+        r == Err(libc::ESRCH),
+        "opening a zombie's node: {:?}",
+        r.map_err(errno_name)
+    );
+    ensure_eq!(c.wait_timeout(T20)?, Outcome::Exited(0, String::new()));
+    check("reaped")?;
+    ensure_eq!(
+        pk::open(&node(pid), libc::O_WRONLY).map(drop),
+        Err(libc::ENOENT)
+    );
+    Ok(())
+}
+
+/// The read text: pid, kind, state (alive, then exited), reason, policy,
+/// start_time (matches /proc/<pid>/stat), opener; sequential small reads
+/// give the same text.
+fn read_text() -> TestResult {
+    let _m = util::load_module("")?;
+    let t = Target::spawn(None)?;
+    let pid = t.pid();
+    let fd = pk::open_s(&node(pid), libc::O_RDONLY)?;
+    let text = pk::read_text(fd.as_raw_fd()).map_err(errno_name)?;
+    let k = |key: &str| kv(&text, key);
+    eqm!(k("pid"), Some(pid.to_string()), "text: {text:?}");
+    ensure_eq!(k("kind"), Some("process".to_string()));
+    ensure_eq!(k("state"), Some("alive".to_string()));
+    ensure_eq!(k("reason"), Some("-".to_string()));
+    ensure_eq!(k("policy"), Some("setid".to_string()));
+    ensure_eq!(k("handle_policy"), Some("never".to_string()));
+    ensure_eq!(k("opener_uid"), Some("0".to_string()));
+    let st: u64 = k("start_time")
+        .and_then(|v| v.parse().ok())
+        .ok_or("start_time")?;
+    // USER_HZ is 100: one clock tick is 10 ms.
+    eqm!(st / 10_000_000, stat_starttime(pid)?, "start_time {st} ns");
+    ensure!(
+        k("exec_gen").and_then(|v| v.parse::<u64>().ok()).is_some(),
+        "exec_gen: {text:?}"
+    );
+    let info = pk::info_s(fd.as_raw_fd())?;
+    ensure_eq!(k("exec_gen"), Some(info.exec_gen.to_string()));
+    ensure_eq!(k("pidfs_ino"), Some(info.pidfs_ino.to_string()));
+    ensure_eq!(info.start_time, st);
+    // Small sequential reads return the same bytes, then EOF.
+    let f2 = pk::open_s(&node(pid), libc::O_RDONLY)?;
+    let mut got = Vec::new();
+    loop {
+        let mut b = [0u8; 5];
+        // SAFETY: valid buffer.
+        let n = unsafe { libc::read(f2.as_raw_fd(), b.as_mut_ptr().cast(), 5) };
+        ensure!(n >= 0, "read: {}", errno_name(errno()));
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&b[..n as usize]);
+        ensure!(got.len() < 4096);
+    }
+    ensure_eq!(String::from_utf8_lossy(&got), text);
+    // A thread node.
+    let tfd = pk::open_s(&tnode(pid, pid), libc::O_RDONLY)?;
+    ensure_eq!(pk::node_field(tfd.as_raw_fd(), "kind")?, "thread");
+    // Exit: state exited.
+    pk::kill(pid, libc::SIGKILL).map_err(errno_name)?;
+    pk::wait_zombie(pid, T20)?;
+    ensure_eq!(pk::node_field(fd.as_raw_fd(), "state")?, "exited");
+    ensure_eq!(pk::node_field(tfd.as_raw_fd(), "state")?, "exited");
+    Ok(())
+}
+
+/// poll/epoll: not ready while the target lives, POLLIN (waking a blocked
+/// poller) when it exits.
+fn poll() -> TestResult {
+    let _m = util::load_module("")?;
+    let t = Target::spawn(None)?;
+    let pid = t.pid();
+    let fd = pk::open_s(&node(pid), libc::O_RDONLY)?;
+    let fd = fd.as_raw_fd();
+    ensure_eq!(pk::poll_fd(fd, 0)?, 0);
+    ensure_eq!(pk::poll_fd(fd, 200)?, 0);
+    // SAFETY: epoll syscalls on our fds.
+    let ep = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+    ensure!(ep >= 0);
+    let mut ev = libc::epoll_event {
+        events: libc::EPOLLIN as u32,
+        u64: 7,
+    };
+    // SAFETY: valid epoll fd and event.
+    ensure_eq!(
+        unsafe { libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, fd, &mut ev) },
+        0
+    );
+    let mut out = [libc::epoll_event { events: 0, u64: 0 }; 2];
+    // SAFETY: valid buffer.
+    ensure_eq!(unsafe { libc::epoll_wait(ep, out.as_mut_ptr(), 2, 0) }, 0);
+    let killer = std::thread::spawn(move || {
+        pk::sleep_ms(300);
+        pk::kill(pid, libc::SIGKILL)
+    });
+    let t0 = Instant::now();
+    let rev = pk::poll_fd(fd, 15000)?;
+    let waited = t0.elapsed();
+    killer
+        .join()
+        .map_err(|_| "killer thread panicked")?
+        .map_err(errno_name)?;
+    ensure!(
+        rev & libc::POLLIN != 0,
+        "poll after exit: {rev:#x} after {waited:?}"
+    );
+    ensure!(
+        waited < Duration::from_secs(10),
+        "poll woke only after {waited:?}"
+    );
+    // SAFETY: valid buffer.
+    let n = unsafe { libc::epoll_wait(ep, out.as_mut_ptr(), 2, 5000) };
+    ensure_eq!(n, 1);
+    ensure!(
+        out[0].events & libc::EPOLLIN as u32 != 0,
+        "epoll events {:#x}",
+        { out[0].events }
+    );
+    ensure!(
+        out[0].events & (libc::EPOLLHUP | libc::EPOLLERR) as u32 == 0,
+        "exit reported as HUP/ERR: {:#x}",
+        { out[0].events }
+    );
+    // SAFETY: closing our epoll fd.
+    unsafe { libc::close(ep) };
+    Ok(())
+}
+
+/// ioctl: INFO fields (pidfs_ino = st_ino of a pidfd), SEND, errors.
+fn ioctl() -> TestResult {
+    ensure_eq!(std::mem::size_of::<pk::Info>(), 56);
+    ensure_eq!(pk::IOC_INFO, 0x8038_B901);
+    ensure_eq!(pk::IOC_SEND, 0x4008_B902);
+    ensure_eq!(pk::IOC_SET_POLICY, 0x4004_B903);
+    let _m = util::load_module("")?;
+    let t = Target::spawn(None)?;
+    let pid = t.pid();
+    let fd = pk::open_s(&node(pid), libc::O_WRONLY)?;
+    let fd = fd.as_raw_fd();
+    let i = pk::info_s(fd)?;
+    let pidfd = pk::pidfd_open(pid).map_err(errno_name)?;
+    let ino = fstat_ino(pidfd.as_raw_fd())?;
+    ensure_eq!(
+        (
+            i.pid,
+            i.kind,
+            i.state,
+            i.policy,
+            i.handle_policy,
+            i.revoke_reason,
+            i.opener_uid,
+            i.reserved
+        ),
+        (
+            pid,
+            pk::KIND_PROCESS,
+            pk::STATE_ALIVE,
+            pk::POLICY_SETID,
+            pk::POLICY_NEVER,
+            pk::REVOKE_NONE,
+            0,
+            0
+        )
+    );
+    ensure_eq!(i.pidfs_ino, ino);
+    ensure_eq!(i.start_time / 10_000_000, stat_starttime(pid)?);
+    ensure_eq!(pk::ioc_send(fd, libc::SIGUSR1 as u32, 0), Ok(()));
+    ensure_eq!(t.drain_sigs()?, vec![libc::SIGUSR1]);
+    ensure_eq!(pk::ioc_send(fd, libc::SIGUSR1 as u32, 1), Err(libc::EINVAL));
+    ensure_eq!(pk::ioc_send(fd, 65, 0), Err(libc::EINVAL));
+    ensure_eq!(pk::ioc_send(fd, u32::MAX, 0), Err(libc::EINVAL));
+    ensure_eq!(t.drain_sigs()?, Vec::<i32>::new());
+    for cmd in [
+        0u32,
+        0x5401,
+        (2 << 30) | (56 << 16) | (0xB9 << 8) | 9,
+        (1 << 30) | (8 << 16) | (0xB9 << 8) | 1,
+    ] {
+        // SAFETY: the module rejects the command before touching the argument.
+        let r = unsafe { libc::ioctl(fd, cmd as _, 0usize) };
+        ensure!(
+            r < 0 && errno() == libc::ENOTTY,
+            "ioctl {cmd:#x}: {r} {}",
+            errno_name(errno())
+        );
+    }
+    // SAFETY: a bad user pointer; the kernel checks it.
+    let r = unsafe { libc::ioctl(fd, pk::IOC_INFO as _, 8usize) };
+    ensure!(
+        r < 0 && errno() == libc::EFAULT,
+        "INFO to a bad pointer: {}",
+        errno_name(errno())
+    );
+    let ro = pk::open_s(&node(pid), libc::O_RDONLY)?;
+    ensure_eq!(pk::ioc_send(ro.as_raw_fd(), 10, 0), Err(libc::EBADF));
+    ensure_eq!(pk::info_s(ro.as_raw_fd())?.pidfs_ino, ino);
+    ensure_eq!(t.drain_sigs()?, Vec::<i32>::new());
+    let th = pk::open_s(&tnode(pid, pid), libc::O_RDONLY)?;
+    let ti = pk::info_s(th.as_raw_fd())?;
+    ensure_eq!((ti.pid, ti.kind, ti.pidfs_ino), (pid, pk::KIND_THREAD, ino));
+    Ok(())
+}
+
+/// /proc/<pid>/fdinfo/<fd> shows the target and its state.
+fn fdinfo() -> TestResult {
+    let _m = util::load_module("")?;
+    let t = Target::spawn(None)?;
+    let pid = t.pid();
+    let fd = pk::open_s(&node(pid), libc::O_WRONLY)?;
+    let path = format!("/proc/self/fdinfo/{}", fd.as_raw_fd());
+    let text = util::read_file(&path)?;
+    for want in [
+        format!("prockill_pid:\t{pid}"),
+        "prockill_kind:\tprocess".into(),
+        "prockill_state:\talive".into(),
+        "prockill_policy:\tsetid".into(),
+    ] {
+        ensure!(
+            text.lines().any(|l| l == want),
+            "fdinfo lacks {want:?}: {text:?}"
+        );
+    }
+    drop(t);
+    let text = util::read_file(&path)?;
+    ensure!(
+        text.lines().any(|l| l == "prockill_state:\texited"),
+        "fdinfo after exit: {text:?}"
+    );
+    Ok(())
+}
+
+/// A node opened from the initial PID namespace on a process in a child
+/// namespace works; readers see PIDs in their own namespace (0 if invisible).
+fn pid_namespace() -> TestResult {
+    let _m = util::load_module("")?;
+    let p = Pipe::new(true)?;
+    let wr = p.wr.as_raw_fd();
+    let outside = std::process::id() as i32;
+    let c1 = util::fork_fn(move || {
+        // SAFETY: unshare(2).
+        if unsafe { libc::unshare(libc::CLONE_NEWPID) } < 0 {
+            return util::os_err("unshare(CLONE_NEWPID)");
+        }
+        let init = util::fork_fn(move || {
+            let tgt = util::fork_fn(move || {
+                pk::block_all_signals();
+                let g = std::fs::read_link("/proc/self").map_err(|e| e.to_string())?;
+                // SAFETY: getpid(2).
+                let nspid = unsafe { libc::getpid() };
+                let fd = pk::open_s("/proc/self/kill", libc::O_RDONLY)?;
+                let tp = pk::node_field(fd.as_raw_fd(), "pid")?;
+                let ip = pk::info_s(fd.as_raw_fd())?.pid;
+                let o = pk::open_s(&node(outside), libc::O_RDONLY)?;
+                let op = pk::node_field(o.as_raw_fd(), "pid")?;
+                let oi = pk::info_s(o.as_raw_fd())?.pid;
+                pk::put(
+                    wr,
+                    format!("{} {nspid} {tp} {ip} {op} {oi}\n", g.to_string_lossy()).as_bytes(),
+                );
+                loop {
+                    pk::sleep_ms(1000);
+                }
+            })?;
+            // Killed by the test at the end.
+            let _ = tgt.wait_timeout(Duration::from_secs(3600));
+            Ok(())
+        })?;
+        init.join(Duration::from_secs(3600))
+    })?;
+    drop(p.wr);
+    let line = pk::get_line(p.rd.as_raw_fd(), T20)?;
+    let f: Vec<&str> = line.split_whitespace().collect();
+    eqm!(f.len(), 6, "report {line:?}");
+    let g: i32 = f[0].parse().map_err(|_| format!("report {line:?}"))?;
+    eqm!(
+        &f[1..],
+        &["2", "2", "2", "0", "0"][..],
+        "inside the namespace (global pid {g}): {line:?}"
+    );
+    ensure!(g > 2, "global pid {g}");
+    let fd = pk::open_s(&node(g), libc::O_WRONLY)?;
+    ensure_eq!(pk::node_field(fd.as_raw_fd(), "pid")?, g.to_string());
+    ensure_eq!(pk::info_s(fd.as_raw_fd())?.pid, g);
+    ensure_eq!(pk::write_fd(fd.as_raw_fd(), b"USR1"), Ok(4));
+    ensure_eq!(pk::pending(g)?, (0, bit(libc::SIGUSR1)));
+    ensure_eq!(pk::write_fd(fd.as_raw_fd(), b"KILL"), Ok(4));
+    c1.join(T20)
+}
+
+fn rmmod_in_use(what: &str) -> TestResult {
+    let r = util::rmmod(util::MODULE_NAME);
+    ensure!(
+        r == Err(libc::EAGAIN) || r == Err(libc::EBUSY),
+        "rmmod with {what}: {:?}, want EAGAIN (EWOULDBLOCK) or EBUSY",
+        r.map_err(errno_name)
+    );
+    let mi = util::module_info(util::MODULE_NAME)?.ok_or("module gone after a failed rmmod")?;
+    ensure_eq!(mi.state, "Live");
+    ensure!(mi.refcount > 0, "refcount {} with {what}", mi.refcount);
+    println!(
+        "node/unload: rmmod with {what} fails with {} (refcount {})",
+        errno_name(r.unwrap_err()),
+        mi.refcount
+    );
+    Ok(())
+}
+
+/// rmmod fails while a node is open and the module stays Live; after the
+/// close it succeeds and no node exists.
+fn unload_busy() -> TestResult {
+    let m = util::load_module("")?;
+    let c = sleeper()?;
+    let fd = pk::open_s(&node(c.pid()), libc::O_WRONLY)?;
+    rmmod_in_use("an open node")?;
+    ensure_eq!(pk::write_fd(fd.as_raw_fd(), b"0"), Ok(1));
+    drop(fd);
+    m.unload()?;
+    ensure_eq!(
+        pk::open("/proc/self/kill", libc::O_WRONLY).map(drop),
+        Err(libc::ENOENT)
+    );
+    ensure_eq!(
+        pk::open(&node(c.pid()), libc::O_RDONLY).map(drop),
+        Err(libc::ENOENT)
+    );
+    ensure_eq!(lstat_mode("/proc/self/kill"), Err(libc::ENOENT));
+    Ok(())
+}
+
+/// A long-lived process that looked its node up (stat, and through a held
+/// /proc/<pid> directory fd) before the unload gets ENOENT afterwards; after
+/// a new load it opens a working node again.
+fn unload_cached_dentry() -> TestResult {
+    let m = util::load_module("")?;
+    let (go, back) = (Pipe::new(true)?, Pipe::new(true)?);
+    let (grd, bwr) = (go.rd.as_raw_fd(), back.wr.as_raw_fd());
+    let c = util::fork_fn(move || {
+        let dir = pk::open_s("/proc/self", libc::O_DIRECTORY | libc::O_RDONLY)?;
+        ensure_eq!(lstat_mode("/proc/self/kill"), Ok(libc::S_IFREG | 0o666));
+        let k = pk::openat(dir.as_raw_fd(), "kill", libc::O_RDONLY).map_err(errno_name)?;
+        drop(k);
+        // SAFETY: chdir into our own /proc directory.
+        if unsafe { libc::chdir(c"/proc/self".as_ptr()) } < 0 {
+            return util::os_err("chdir");
+        }
+        ensure_eq!(lstat_mode("kill"), Ok(libc::S_IFREG | 0o666));
+        pk::put(bwr, b"1");
+        pk::get(grd, 1, Duration::from_secs(60))?;
+        // Unloaded now.
+        ensure_eq!(
+            pk::open("/proc/self/kill", libc::O_WRONLY).map(drop),
+            Err(libc::ENOENT)
+        );
+        ensure_eq!(
+            pk::openat(dir.as_raw_fd(), "kill", libc::O_WRONLY).map(drop),
+            Err(libc::ENOENT)
+        );
+        ensure_eq!(lstat_mode("kill"), Err(libc::ENOENT));
+        ensure_eq!(lstat_mode("/proc/self/kill"), Err(libc::ENOENT));
+        // SAFETY: getpid(2).
+        let me = unsafe { libc::getpid() };
+        ensure!(!listing(&format!("/proc/{me}"))?.contains(&"kill".to_string()));
+        pk::put(bwr, b"2");
+        pk::get(grd, 1, Duration::from_secs(60))?;
+        // Loaded again.
+        let k = pk::openat(dir.as_raw_fd(), "kill", libc::O_WRONLY).map_err(errno_name)?;
+        ensure_eq!(pk::write_fd(k.as_raw_fd(), b"0"), Ok(1));
+        ensure_eq!(lstat_mode("kill"), Ok(libc::S_IFREG | 0o666));
+        Ok(())
+    })?;
+    pk::get(back.rd.as_raw_fd(), 1, T20)?;
+    m.unload()?;
+    pk::put(go.wr.as_raw_fd(), b"g");
+    let r = pk::get(back.rd.as_raw_fd(), 1, T20);
+    if r.is_err() {
+        return c.join(T20).and(r.map(drop));
+    }
+    let _m2 = util::load_module("")?;
+    pk::put(go.wr.as_raw_fd(), b"g");
+    c.join(T20)
+}
+
+/// An O_PATH fd on the node pins the module too.
+fn unload_opath() -> TestResult {
+    let m = util::load_module("")?;
+    let fd = pk::open_s("/proc/self/kill", libc::O_PATH)?;
+    rmmod_in_use("an O_PATH fd")?;
+    drop(fd);
+    m.unload()?;
+    ensure_eq!(lstat_mode("/proc/self/kill"), Err(libc::ENOENT));
+    Ok(())
+}
+
+/// Load, use, unload, three times.
+fn reload() -> TestResult {
+    for round in 0..3 {
+        let m = util::load_module("")?;
+        let c = sleeper()?;
+        let r = util::write_once(&node(c.pid()), b"KILL");
+        ensure!(r == Ok(4), "round {round}: {}", res(r));
+        ensure_eq!(c.wait_timeout(T20)?, Outcome::Signaled(libc::SIGKILL));
+        m.unload()?;
+        ensure_eq!(lstat_mode("/proc/self/kill"), Err(libc::ENOENT));
+    }
+    Ok(())
+}
+
+/// Writer threads hammer process and thread nodes of many targets while
+/// the targets' threads and processes exit (and are reaped): every write
+/// returns the count or ESRCH, and nothing hangs.
+fn stress() -> TestResult {
+    let _m = util::load_module("")?;
+    const TARGETS: usize = 12;
+    const WRITERS: usize = 4;
+    let mut kids = Vec::new();
+    let mut fds = Vec::new();
+    for i in 0..TARGETS {
+        let p = Pipe::new(true)?;
+        let wr = p.wr.as_raw_fd();
+        let (tlife, plife) = (50 + 37 * i as u64 % 400, 100 + 53 * i as u64 % 700);
+        let c = util::fork_fn(move || {
+            pk::ignore(libc::SIGUSR1);
+            let h = std::thread::spawn(move || {
+                pk::put(wr, &pk::gettid().to_le_bytes());
+                pk::sleep_ms(tlife);
+            });
+            pk::sleep_ms(plife);
+            let _ = h.join();
+            Ok(())
+        })?;
+        drop(p.wr);
+        let tid = i32::from_le_bytes(pk::get(p.rd.as_raw_fd(), 4, T20)?.try_into().unwrap());
+        for path in [node(c.pid()), tnode(c.pid(), tid), tnode(c.pid(), c.pid())] {
+            // The thread may be gone already: then there is nothing to open.
+            if let Ok(fd) = pk::open(&path, libc::O_WRONLY) {
+                fds.push(fd);
+            }
+        }
+        kids.push(c);
+    }
+    let raw: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..WRITERS {
+        let raw = raw.clone();
+        let stop = stop.clone();
+        writers.push(std::thread::spawn(move || -> Result<(u64, u64), String> {
+            let (mut ok, mut srch) = (0u64, 0u64);
+            let msgs: [&[u8]; 3] = [b"USR1", b"0", b"10\n"];
+            let mut k = w;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                for &fd in &raw {
+                    k += 1;
+                    let m = msgs[k % 3];
+                    match pk::write_fd(fd, m) {
+                        Ok(n) if n == m.len() => ok += 1,
+                        Err(libc::ESRCH) => srch += 1,
+                        other => return Err(format!("write {m:?} on fd {fd}: {}", res(other))),
+                    }
+                }
+            }
+            Ok((ok, srch))
+        }));
+    }
+    // Reap the targets as they exit, while the writers run.
+    let t0 = Instant::now();
+    let mut fails = Vec::new();
+    for c in kids {
+        match c.wait_timeout(T20)? {
+            Outcome::Exited(0, _) => {}
+            o => fails.push(format!("target: {o:?}")),
+        }
+    }
+    pk::sleep_ms(200);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (mut ok, mut srch) = (0, 0);
+    for w in writers {
+        match w.join().map_err(|_| "writer panicked")? {
+            Ok((a, b)) => {
+                ok += a;
+                srch += b;
+            }
+            Err(e) => fails.push(e),
+        }
+    }
+    println!(
+        "node/stress: {} nodes, {ok} writes ok, {srch} ESRCH, {:?}",
+        raw.len(),
+        t0.elapsed()
+    );
+    ensure!(fails.is_empty(), "{}", fails.join("; "));
+    ensure!(ok > 0 && srch > 0, "ok {ok} ESRCH {srch}");
+    // Every node is dead now.
+    for &fd in &raw {
+        ensure_eq!(pk::write_fd(fd, b"0"), Err(libc::ESRCH));
+    }
+    Ok(())
+}
