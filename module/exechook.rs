@@ -79,6 +79,9 @@ pub(crate) fn run(event: &ExecEvent) {
 /// `task` is `current`, inside `setup_new_exec()`, with
 /// `signal->exec_update_lock` held for writing.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn prockill_exec_hook(task: *mut bindings::task_struct, secureexec: bool) {
+pub(crate) unsafe extern "C" fn prockill_exec_hook(
+    task: *mut bindings::task_struct,
+    secureexec: bool,
+) {
     run(&ExecEvent { task, secureexec });
 }

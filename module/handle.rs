@@ -136,9 +136,7 @@ impl TaskRef {
         // struct, which lives as long as any task_struct of the group.
         unsafe {
             match kind {
-                Kind::Process => {
-                    core::ptr::read_volatile(&(*(*self.0).signal).live.counter) == 0
-                }
+                Kind::Process => core::ptr::read_volatile(&(*(*self.0).signal).live.counter) == 0,
                 Kind::Thread => core::ptr::read_volatile(&(*self.0).exit_state) != 0,
             }
         }
@@ -454,7 +452,10 @@ struct TextBuf {
 impl Write for TextBuf {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
         let end = self.len.checked_add(s.len()).ok_or(core::fmt::Error)?;
-        self.buf.get_mut(self.len..end).ok_or(core::fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(core::fmt::Error)?
+            .copy_from_slice(s.as_bytes());
         self.len = end;
         Ok(())
     }
@@ -514,7 +515,11 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
     // exec lock keeps `self_exec_id` from changing.
     let (key, start_time, exec_gen) = unsafe {
         let tgid_pid = (*(*t).signal).pids[bindings::pid_type_PIDTYPE_TGID as usize];
-        ((*tgid_pid).__bindgen_anon_1.ino, (*t).start_boottime, (*t).self_exec_id)
+        (
+            (*tgid_pid).__bindgen_anon_1.ino,
+            (*t).start_boottime,
+            (*t).self_exec_id,
+        )
     };
     let cur = kernel::current!();
     // SAFETY: `current` is valid; `file.cred()` is the opener's credential.
@@ -698,7 +703,13 @@ unsafe extern "C" fn pk_ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_ulo
 unsafe extern "C" fn pk_show_fdinfo(m: *mut bindings::seq_file, file: *mut bindings::file) {
     // SAFETY: `file` is an open kill node and `m` a valid seq_file, both for
     // the duration of the call.
-    let (h, f, m) = unsafe { (handle(file), File::from_raw_file(file), SeqFile::from_raw(m)) };
+    let (h, f, m) = unsafe {
+        (
+            handle(file),
+            File::from_raw_file(file),
+            SeqFile::from_raw(m),
+        )
+    };
     let i = h.info(f);
     seq_print!(
         m,

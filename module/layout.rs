@@ -39,7 +39,11 @@ pub(crate) fn check() -> Result {
         13 => file.private_data,
         14 => inode.i_private,
     ];
-    let size = [(15, "sizeof(task_struct)", core::mem::size_of::<bindings::task_struct>())];
+    let size = [(
+        15,
+        "sizeof(task_struct)",
+        core::mem::size_of::<bindings::task_struct>(),
+    )];
     for &(id, name, rust) in Iterator::chain(fields.iter(), size.iter()) {
         // SAFETY: A pure function of its argument.
         let c = unsafe { crate::ffi::prockill_c_offsetof(id) };

@@ -15,8 +15,8 @@
 //! - open and close: one lookup plus an O(1) list insertion or removal.
 
 use crate::exechook::ExecEvent;
-use crate::handle::Handle;
 use crate::ffi;
+use crate::handle::Handle;
 use kernel::bindings;
 use kernel::list::{List, ListArc};
 use kernel::prelude::*;
@@ -106,7 +106,11 @@ pub(crate) fn on_exec(event: &ExecEvent) {
     // `pids[PIDTYPE_TGID]` is the thread group's pid, which exec keeps.
     let (key, tgid, gen_now) = unsafe {
         let tgid_pid = (*(*task).signal).pids[bindings::pid_type_PIDTYPE_TGID as usize];
-        ((*tgid_pid).__bindgen_anon_1.ino, (*task).tgid, (*task).self_exec_id)
+        (
+            (*tgid_pid).__bindgen_anon_1.ino,
+            (*task).tgid,
+            (*task).self_exec_id,
+        )
     };
     let module_policy = crate::policy::module_policy();
     let mut reg = REGISTRY.lock();
