@@ -9,8 +9,8 @@
 # root and `user` (1000:1000).
 #
 # Written with the kernel's gen_init_cpio (explicit modes and owners, no root
-# needed). Cached as $PROCKILL_CACHE/initramfs/<flavour>-<hash>.cpio, keyed by
-# the list and the content of every input; prints the path (last line).
+# needed). Cached as $PROCKILL_CACHE/initramfs/<flavour>-<checkout>-<hash>.cpio,
+# keyed by the list and the content of every input; prints the path.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -18,8 +18,9 @@ flavour=${1:?usage: initramfs.sh release|debug}
 CACHE=${PROCKILL_CACHE:-$HOME/.cache/prockill}
 die() { echo "initramfs: $*" >&2; exit 1; }
 
-kdir=$(readlink -f "$CACHE/build/$flavour") || die "no $flavour kernel: run 'make kernel-$flavour'"
-ko=$CACHE/modbuild/$(basename "$kdir")-$(echo "$repo" | sha256sum | cut -c1-8)/module/prockill.ko
+kdir=$(bash "$here/kernel.sh" --dir "$flavour") || exit 1
+checkout=$(echo "$repo" | sha256sum | cut -c1-8)
+ko=$CACHE/modbuild/$(basename "$kdir")-$checkout/module/prockill.ko
 [ -f "$ko" ] || die "no module for the $flavour kernel ($ko): run 'make module'"
 bindir=${CARGO_TARGET_DIR:-$repo/target}/x86_64-unknown-linux-gnu/release
 busybox=/bin/busybox   # busybox-static: statically linked
@@ -66,12 +67,13 @@ trap 'rm -f "$list"' EXIT
 } >"$list"
 
 key=$( { cat "$list"; awk '$1 == "file" { print $3 }' "$list" | xargs sha256sum; } | sha256sum | cut -c1-16)
-out=$work/$flavour-$key.cpio
+out=$work/$flavour-$checkout-$key.cpio
 if ! [ -f "$out" ]; then
-    "$gen" "$list" >"$out.tmp" || die "gen_init_cpio failed"
-    mv "$out.tmp" "$out"
-    # Keep only the newest image per flavour.
-    find "$work" -maxdepth 1 -name "$flavour-*.cpio" ! -name "$(basename "$out")" -delete
+    "$gen" "$list" >"$out.tmp.$$" || die "gen_init_cpio failed"
+    mv "$out.tmp.$$" "$out"
+    # Keep only the newest image per flavour and checkout (other checkouts'
+    # images may be in use).
+    find "$work" -maxdepth 1 -name "$flavour-$checkout-*.cpio" ! -name "$(basename "$out")" -delete
 fi
-ln -sfn "$(basename "$out")" "$work/$flavour.cpio"
+touch "$out"
 echo "$out"

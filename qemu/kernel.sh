@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Build (or reuse) a prockill guest kernel: qemu/kernel.sh release|debug
+#   qemu/kernel.sh --dir release|debug: only print the build directory for the
+#   current inputs (exit 1 if that kernel is not built); never builds.
 #
 # The build lives in $PROCKILL_CACHE/build/<flavour>-<key>, where key hashes
 # the kernel source version, the config fragments, this script, and the
@@ -7,7 +9,9 @@
 # Prints the build directory on stdout (last line).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-flavour=${1:?usage: kernel.sh release|debug}
+only_dir=0
+[ "${1:-}" = --dir ] && { only_dir=1; shift; }
+flavour=${1:?usage: kernel.sh [--dir] release|debug}
 CACHE=${PROCKILL_CACHE:-$HOME/.cache/prockill}
 [ -f "$CACHE/kernel-src.path" ] || { echo "kernel.sh: no kernel source yet: run 'make setup' (qemu/setup.sh) first" >&2; exit 1; }
 SRC=$(cat "$CACHE/kernel-src.path")
@@ -26,10 +30,18 @@ RECIPE="1: allnoconfig + merge_config fragments + olddefconfig; bzImage modules_
 key=$( { echo "$SRC"; make -s -C "$SRC" kernelversion; cat "${frags[@]}"; echo "$RECIPE"; /usr/bin/rustc --version;
          "$CACHE/tools/bin/bindgen" --version; clang-19 --version | head -1; } | sha256sum | cut -c1-16)
 out=$CACHE/build/$flavour-$key
-# One build per flavour at a time (make test and a user's make demo may race).
+if ((only_dir)); then
+    [ -f "$out/.prockill-built" ] || { echo "kernel.sh: the $flavour kernel for these inputs is not built: run 'make kernel-$flavour'" >&2; exit 1; }
+    echo "$out"; exit 0
+fi
+# One kernel build at a time, whatever the flavour: 2 cores (make test and a
+# user's make demo, or two checkouts, may race).
 mkdir -p "$CACHE/build"
-exec 9>"$CACHE/build/.lock-$flavour"
-flock 9
+exec 9>"$CACHE/build/.lock"
+if ! flock -n 9; then
+    echo "kernel: waiting for another kernel build to finish (lock $CACHE/build/.lock)" >&2
+    flock 9
+fi
 # Out-of-tree modules need Module.symvers, which only `make modules` writes
 # (there are no in-tree modules, so this takes seconds on a built tree).
 ensure_symvers() {
