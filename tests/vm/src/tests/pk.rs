@@ -932,3 +932,47 @@ macro_rules! eqm {
     }};
 }
 pub(crate) use eqm;
+
+/// SIGKILL the calling process when its parent dies (for grandchildren).
+pub fn die_with_parent() {
+    // SAFETY: prctl(2) with plain integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
+}
+
+/// The module loaded for a test. Unlike [`util::Loaded`], dropping it
+/// retries the unload for a few seconds while the module is still in use,
+/// so processes of a failed test that are still exiting (and closing their
+/// nodes) do not leave it loaded for the next test.
+#[derive(Debug)]
+pub struct Mod {
+    _priv: (),
+}
+
+/// Load the module with `params` (fails if it is loaded already).
+pub fn load(params: &str) -> Result<Mod, String> {
+    let m = util::load_module(params)?;
+    std::mem::forget(m);
+    Ok(Mod { _priv: () })
+}
+
+impl Mod {
+    /// Unload now (one attempt), reporting failure.
+    pub fn unload(self) -> crate::harness::TestResult {
+        let r = util::rmmod(util::MODULE_NAME);
+        std::mem::forget(self);
+        r.map_err(|e| format!("rmmod {}: {}", util::MODULE_NAME, errno_name(e)))
+    }
+}
+
+impl Drop for Mod {
+    fn drop(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while let Err(e) = util::rmmod(util::MODULE_NAME) {
+            if (e != libc::EAGAIN && e != libc::EBUSY) || Instant::now() >= deadline {
+                eprintln!("pk: rmmod after the test: {}", errno_name(e));
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}

@@ -140,7 +140,7 @@ fn helper_on_node() -> Result<(Outcome, String), String> {
 fn netbsd_setuid_stderr() -> TestResult {
     let want_ok = format!("euid=0 ruid={} write=EIO", util::USER_UID);
     for params in ["", "revoke=exec"] {
-        let _m = util::load_module(params)?;
+        let _m = pk::load(params)?;
         let (o, text) = helper_on_node()?;
         println!("revoke/netbsd [{params:?}]: {o:?} {text:?}");
         eqm!(
@@ -150,7 +150,7 @@ fn netbsd_setuid_stderr() -> TestResult {
         );
         eqm!(text, want_ok, "params {params:?}");
     }
-    let _m = util::load_module("revoke=never")?;
+    let _m = pk::load("revoke=never")?;
     let (o, text) = helper_on_node()?;
     println!("revoke/netbsd [revoke=never]: {o:?} {text:?}");
     eqm!(
@@ -237,7 +237,7 @@ fn proc_mem_teaching() -> TestResult {
 /// new image (exit 42): the control. A handle left at the default `setid`
 /// policy follows the plain exec too (second control).
 fn check_then_kill() -> TestResult {
-    let _m = util::load_module("")?;
+    let _m = pk::load("")?;
     let me = pk::self_exe()?;
     for strict in [true, false] {
         let e = Execer::spawn(30000)?;
@@ -247,7 +247,7 @@ fn check_then_kill() -> TestResult {
         )?;
         let dfd = dir.as_raw_fd();
         ensure_eq!(pk::readlinkat(dfd, "exe").map_err(errno_name)?, me);
-        let k = pk::openat(dfd, "kill", libc::O_WRONLY).map_err(errno_name)?;
+        let k = pk::openat(dfd, "kill", libc::O_RDWR).map_err(errno_name)?;
         let k = k.as_raw_fd();
         if strict {
             ensure_eq!(pk::set_policy(k, pk::POLICY_EXEC), Ok(()));
@@ -304,7 +304,7 @@ fn race_round(use_node: bool, delay_us: u64, me: &str) -> Result<(String, Outcom
     )?;
     let dfd = dir.as_raw_fd();
     let what = if use_node {
-        match pk::openat(dfd, "kill", libc::O_WRONLY) {
+        match pk::openat(dfd, "kill", libc::O_RDWR) {
             Err(e) => format!("open-{}", errno_name(e)),
             Ok(k) => match pk::set_policy(k.as_raw_fd(), pk::POLICY_EXEC) {
                 Err(e) => format!("policy-{}", errno_name(e)),
@@ -341,8 +341,11 @@ fn race_round(use_node: bool, delay_us: u64, me: &str) -> Result<(String, Outcom
 /// reach the new image (never exit 42); pidfd_send_signal is shown for
 /// comparison (reported, not asserted: it needs the race to land).
 fn check_then_kill_race() -> TestResult {
-    let _m = util::load_module("")?;
+    let _m = pk::load("")?;
     let me = pk::self_exe()?;
+    // Children inherit SIG_IGN from the fork on: a signal that reaches the
+    // old image (even before the child runs) is discarded, not fatal.
+    pk::ignore(libc::SIGUSR1);
     let t0 = Instant::now();
     let budget = Duration::from_secs(90);
     let mut tally: std::collections::BTreeMap<String, u32> = Default::default();
@@ -413,7 +416,7 @@ fn chain_round(strict: bool, last: u32, life_ms: u32) -> Result<(Vec<u64>, [u64;
     drop(go.rd);
     let rfd = report.rd.as_raw_fd();
     ensure_eq!(pk::get_line(rfd, T20)?, "R");
-    let k = pk::open_s(&node(c.pid()), libc::O_WRONLY)?;
+    let k = pk::open_s(&node(c.pid()), libc::O_RDWR)?;
     if strict {
         ensure_eq!(pk::set_policy(k.as_raw_fd(), pk::POLICY_EXEC), Ok(()));
     }
@@ -473,7 +476,7 @@ fn chain_round(strict: bool, last: u32, life_ms: u32) -> Result<(Vec<u64>, [u64;
 fn atomicity_stress() -> TestResult {
     let mut report = Vec::new();
     {
-        let _m = util::load_module("revoke=exec")?;
+        let _m = pk::load("revoke=exec")?;
         for round in 0..3 {
             let (counts, w) = chain_round(false, 4, 80)?;
             report.push(format!(
@@ -486,7 +489,7 @@ fn atomicity_stress() -> TestResult {
             ensure!(w[1] > 0, "no write saw EIO: {w:?}");
         }
     }
-    let _m = util::load_module("")?;
+    let _m = pk::load("")?;
     for round in 0..2 {
         let (counts, w) = chain_round(true, 4, 80)?;
         report.push(format!(
@@ -528,10 +531,10 @@ fn policy_param() -> TestResult {
         "loaded with revoke=bogus"
     );
     {
-        let _m = util::load_module("revoke=never")?;
+        let _m = pk::load("revoke=never")?;
         ensure_eq!(param()?, "never\n");
     }
-    let _m = util::load_module("")?;
+    let _m = pk::load("")?;
     ensure_eq!(param()?, "setid\n");
     for (w, ok, after) in [
         (&b"exec"[..], true, "exec\n"),
@@ -562,7 +565,7 @@ fn policy_param() -> TestResult {
     // A handle opened under setid is revoked by a plain exec once the
     // parameter says exec.
     let e = Execer::spawn(30000)?;
-    let k = pk::open_s(&node(e.pid()), libc::O_WRONLY)?;
+    let k = pk::open_s(&node(e.pid()), libc::O_RDWR)?;
     ensure_eq!(pk::info_s(k.as_raw_fd())?.policy, pk::POLICY_SETID);
     util::write_once(pk::REVOKE_PARAM, b"exec").map_err(errno_name)?;
     ensure_eq!(pk::info_s(k.as_raw_fd())?.policy, pk::POLICY_EXEC);
@@ -574,8 +577,8 @@ fn policy_param() -> TestResult {
     // Under never: a default handle follows the exec; a strict one does not.
     util::write_once(pk::REVOKE_PARAM, b"never").map_err(errno_name)?;
     let e = Execer::spawn(30000)?;
-    let loose = pk::open_s(&node(e.pid()), libc::O_WRONLY)?;
-    let strict = pk::open_s(&node(e.pid()), libc::O_WRONLY)?;
+    let loose = pk::open_s(&node(e.pid()), libc::O_RDWR)?;
+    let strict = pk::open_s(&node(e.pid()), libc::O_RDWR)?;
     ensure_eq!(pk::info_s(loose.as_raw_fd())?.policy, pk::POLICY_NEVER);
     ensure_eq!(pk::set_policy(strict.as_raw_fd(), pk::POLICY_EXEC), Ok(()));
     e.exec_now()?;
@@ -592,9 +595,9 @@ fn policy_param() -> TestResult {
 
 /// Per-handle policy: tighten yes, loosen EPERM, unknown EINVAL, revoked EIO.
 fn handle_policy() -> TestResult {
-    let _m = util::load_module("")?;
+    let _m = pk::load("")?;
     let e = Execer::spawn(30000)?;
-    let k = pk::open_s(&node(e.pid()), libc::O_WRONLY)?;
+    let k = pk::open_s(&node(e.pid()), libc::O_RDWR)?;
     let fd = k.as_raw_fd();
     let i = pk::info_s(fd)?;
     ensure_eq!(
@@ -621,12 +624,12 @@ fn handle_policy() -> TestResult {
     util::write_once(pk::REVOKE_PARAM, b"never").map_err(errno_name)?;
     ensure_eq!(pk::info_s(fd)?.policy, pk::POLICY_EXEC);
     // Another handle is unaffected by this one's policy.
-    let other = pk::open_s(&node(e.pid()), libc::O_WRONLY)?;
+    let other = pk::open_s(&node(e.pid()), libc::O_RDWR)?;
     ensure_eq!(pk::info_s(other.as_raw_fd())?.policy, pk::POLICY_NEVER);
     // A user tightens their own handle too.
     util::as_user(|| {
         let t = pk::Target::spawn(None)?;
-        let k = pk::open_s(&node(t.pid()), libc::O_WRONLY)?;
+        let k = pk::open_s(&node(t.pid()), libc::O_RDWR)?;
         ensure_eq!(pk::set_policy(k.as_raw_fd(), pk::POLICY_EXEC), Ok(()));
         ensure_eq!(
             pk::set_policy(k.as_raw_fd(), pk::POLICY_NEVER),
@@ -646,10 +649,10 @@ fn handle_policy() -> TestResult {
 /// (exec), poll wakes with POLLHUP|POLLERR, permanently (even after the
 /// target exits); a node opened after the exec works normally.
 fn revoked_state() -> TestResult {
-    let _m = util::load_module("")?;
+    let _m = pk::load("")?;
     let e = Execer::spawn(30000)?;
     let pid = e.pid();
-    let k = pk::open_s(&node(pid), libc::O_WRONLY)?;
+    let k = pk::open_s(&node(pid), libc::O_RDWR)?;
     let fd = k.as_raw_fd();
     ensure_eq!(pk::set_policy(fd, pk::POLICY_EXEC), Ok(()));
     let gen0 = pk::info_s(fd)?.exec_gen;
@@ -701,7 +704,7 @@ fn revoked_state() -> TestResult {
     );
     e.still_alive_after(100)?;
     // A node opened after the exec.
-    let k2 = pk::open_s(&node(pid), libc::O_WRONLY)?;
+    let k2 = pk::open_s(&node(pid), libc::O_RDWR)?;
     let i2 = pk::info_s(k2.as_raw_fd())?;
     ensure_eq!(
         (i2.state, i2.revoke_reason),
@@ -728,7 +731,7 @@ fn revoked_state() -> TestResult {
 /// Default policy: a set-uid exec revokes (reason setid-exec); a plain exec
 /// does not.
 fn setid_reason() -> TestResult {
-    let _m = util::load_module("")?;
+    let _m = pk::load("")?;
     let go = Pipe::new(true)?;
     let grd = go.rd.as_raw_fd();
     let args = ExecArgs::new(util::SETUID_HELPER, &["pk-setuid-helper", "x"], &[]);
@@ -744,7 +747,7 @@ fn setid_reason() -> TestResult {
         let e = args.exec();
         Err(format!("execve helper: {}", errno_name(e)))
     })?;
-    let k = pk::open_s(&node(c.pid()), libc::O_WRONLY)?;
+    let k = pk::open_s(&node(c.pid()), libc::O_RDWR)?;
     let fd = k.as_raw_fd();
     ensure_eq!(pk::info_s(fd)?.policy, pk::POLICY_SETID);
     pk::put(go.wr.as_raw_fd(), b"g");
@@ -758,7 +761,7 @@ fn setid_reason() -> TestResult {
     ensure_eq!(pk::write_fd(fd, b"0"), Err(libc::EIO));
     // A plain exec under setid: the handle follows.
     let e = Execer::spawn(30000)?;
-    let k = pk::open_s(&node(e.pid()), libc::O_WRONLY)?;
+    let k = pk::open_s(&node(e.pid()), libc::O_RDWR)?;
     e.exec_now()?;
     ensure_eq!(pk::node_field(k.as_raw_fd(), "state")?, "alive");
     ensure_eq!(pk::write_fd(k.as_raw_fd(), b"USR1"), Ok(4));
@@ -807,13 +810,13 @@ fn thread_execer() -> Result<(Child, i32, OwnedFd, OwnedFd), String> {
 /// policy); a thread handle to the exec'ing thread, whose old TID de_thread
 /// retires, fails with ESRCH.
 fn threads() -> TestResult {
-    let _m = util::load_module("")?;
+    let _m = pk::load("")?;
     let (c, tid, go, ready) = thread_execer()?;
     let pid = c.pid();
     ensure!(tid != pid);
-    let p = pk::open_s(&node(pid), libc::O_WRONLY)?;
+    let p = pk::open_s(&node(pid), libc::O_RDWR)?;
     ensure_eq!(pk::set_policy(p.as_raw_fd(), pk::POLICY_EXEC), Ok(()));
-    let t = pk::open_s(&tnode(pid, tid), libc::O_WRONLY)?;
+    let t = pk::open_s(&tnode(pid, tid), libc::O_RDWR)?;
     ensure_eq!(pk::write_fd(t.as_raw_fd(), b"0"), Ok(1));
     pk::put(go.as_raw_fd(), b"g");
     ensure_eq!(pk::get(ready.as_raw_fd(), 1, T20)?, b"R");
@@ -832,12 +835,12 @@ fn threads() -> TestResult {
     );
     ensure_eq!(pk::node_field(t.as_raw_fd(), "state")?, "exited");
     ensure_eq!(
-        pk::open(&tnode(pid, tid), libc::O_WRONLY).map(drop),
+        pk::open(&tnode(pid, tid), libc::O_RDWR).map(drop),
         Err(libc::ENOENT)
     );
     // The process lives on (not hit); a fresh node reaches it.
     pk::sleep_ms(100);
-    let fresh = pk::open_s(&node(pid), libc::O_WRONLY)?;
+    let fresh = pk::open_s(&node(pid), libc::O_RDWR)?;
     ensure_eq!(pk::write_fd(fresh.as_raw_fd(), b"USR1"), Ok(4));
     ensure_eq!(c.wait_timeout(T20)?, Outcome::Exited(42, String::new()));
     Ok(())
@@ -848,11 +851,11 @@ fn threads() -> TestResult {
 /// took over its TID), so per issue 5 the handle must fail with ESRCH rather
 /// than reach the new image.
 fn threads_old_leader() -> TestResult {
-    let _m = util::load_module("")?;
+    let _m = pk::load("")?;
     let (c, tid, go, ready) = thread_execer()?;
     let pid = c.pid();
     ensure!(tid != pid);
-    let l = pk::open_s(&tnode(pid, pid), libc::O_WRONLY)?;
+    let l = pk::open_s(&tnode(pid, pid), libc::O_RDWR)?;
     pk::put(go.as_raw_fd(), b"g");
     ensure_eq!(pk::get(ready.as_raw_fd(), 1, T20)?, b"R");
     let r = pk::write_fd(l.as_raw_fd(), b"USR1");
@@ -881,7 +884,7 @@ fn threads_old_leader() -> TestResult {
 
 /// The prockill:revoke tracepoint shows target=, opener=, reason=.
 fn tracepoint() -> TestResult {
-    let _m = util::load_module("")?;
+    let _m = pk::load("")?;
     let mut base = "/sys/kernel/tracing".to_string();
     if !std::path::Path::new(&format!("{base}/trace")).exists() {
         // SAFETY: mount(2) with valid C strings.
@@ -904,11 +907,11 @@ fn tracepoint() -> TestResult {
     // Truncate the trace buffer.
     drop(pk::open_s(
         &format!("{base}/trace"),
-        libc::O_WRONLY | libc::O_TRUNC,
+        libc::O_RDWR | libc::O_TRUNC,
     )?);
     let _on = pk::Restore::set(&en, "1")?;
     let e = Execer::spawn(30000)?;
-    let k = pk::open_s(&node(e.pid()), libc::O_WRONLY)?;
+    let k = pk::open_s(&node(e.pid()), libc::O_RDWR)?;
     ensure_eq!(pk::set_policy(k.as_raw_fd(), pk::POLICY_EXEC), Ok(()));
     e.exec_now()?;
     let me = std::process::id();
