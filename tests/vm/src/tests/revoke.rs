@@ -23,6 +23,7 @@ pub const TESTS: &[Test] = &[
     Test::new("revoke/handle-policy", handle_policy),
     Test::new("revoke/revoked-state", revoked_state),
     Test::new("revoke/setid-reason", setid_reason),
+    Test::new("revoke/many-handles", many_handles),
     Test::new("revoke/threads", threads),
     Test::new("revoke/threads-old-leader", threads_old_leader),
     Test::new("revoke/tracepoint", tracepoint),
@@ -929,5 +930,79 @@ fn tracepoint() -> TestResult {
     .map_err(|e| format!("{e}; trace:\n{text}"))?;
     let line = text.lines().find(|l| l.contains("revoke:")).unwrap_or("");
     println!("revoke/tracepoint: {}", line.trim());
+    Ok(())
+}
+
+/// Many handles on one process (process and thread nodes, read-only and
+/// writable, some closed again in between): an exec revokes exactly the
+/// strict ones there; handles on another process are untouched.
+fn many_handles() -> TestResult {
+    let _m = pk::load("")?;
+    let e = Execer::spawn(30000)?;
+    let other = Execer::spawn(30000)?;
+    let (pid, opid) = (e.pid(), other.pid());
+    let mut strict = Vec::new();
+    let mut loose = Vec::new();
+    for i in 0..64 {
+        let path = if i % 3 == 0 {
+            tnode(pid, pid)
+        } else {
+            node(pid)
+        };
+        let flags = if i % 4 == 0 {
+            libc::O_RDONLY
+        } else {
+            libc::O_RDWR
+        };
+        let k = pk::open_s(&path, flags)?;
+        if i % 2 == 0 {
+            ensure_eq!(pk::set_policy(k.as_raw_fd(), pk::POLICY_EXEC), Ok(()));
+            strict.push(k);
+        } else {
+            loose.push(k);
+        }
+        if i % 5 == 0 {
+            // Some come and go: removal from the middle of the list.
+            drop(pk::open_s(&node(pid), libc::O_RDWR)?);
+        }
+    }
+    // Close every third strict and loose handle before the exec.
+    let strict: Vec<OwnedFd> = strict
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % 3 != 1)
+        .map(|(_, k)| k)
+        .collect();
+    let loose: Vec<OwnedFd> = loose
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % 3 != 1)
+        .map(|(_, k)| k)
+        .collect();
+    let others: Vec<OwnedFd> = (0..8)
+        .map(|_| pk::open_s(&node(opid), libc::O_RDWR))
+        .collect::<Result<_, _>>()?;
+    for k in &others {
+        ensure_eq!(pk::set_policy(k.as_raw_fd(), pk::POLICY_EXEC), Ok(()));
+    }
+    e.exec_now()?;
+    for k in &strict {
+        let i = pk::info_s(k.as_raw_fd())?;
+        ensure_eq!(
+            (i.state, i.revoke_reason),
+            (pk::STATE_REVOKED, pk::REVOKE_EXEC)
+        );
+    }
+    for k in &loose {
+        ensure_eq!(pk::info_s(k.as_raw_fd())?.state, pk::STATE_ALIVE);
+    }
+    for k in &others {
+        ensure_eq!(pk::info_s(k.as_raw_fd())?.state, pk::STATE_ALIVE);
+        ensure_eq!(pk::write_fd(k.as_raw_fd(), b"0"), Ok(1));
+    }
+    other.exec_now()?;
+    for k in &others {
+        ensure_eq!(pk::write_fd(k.as_raw_fd(), b"0"), Err(libc::EIO));
+    }
     Ok(())
 }
