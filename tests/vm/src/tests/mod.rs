@@ -10,6 +10,7 @@
 use crate::harness::Test;
 
 pub mod harness;
+pub mod crate_vm;
 pub mod module;
 pub mod node;
 pub mod pk;
@@ -17,5 +18,5 @@ pub mod revoke;
 
 /// Every registered test, in run order.
 pub fn all() -> Vec<Test> {
-    [harness::TESTS, module::TESTS, node::TESTS, revoke::TESTS].concat()
+    [harness::TESTS, module::TESTS, node::TESTS, revoke::TESTS, crate_vm::TESTS].concat()
 }
