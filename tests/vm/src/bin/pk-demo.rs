@@ -30,7 +30,7 @@ const WITNESS_ARG: &str = "__witness";
 
 /// One line of a verdict table.
 struct Row {
-    label: &'static str,
+    label: String,
     observed: String,
     expected: String,
 }
@@ -59,8 +59,11 @@ impl Demo {
         demo::flush();
     }
 
-    fn verdicts(&mut self, scenario: &str, rows: &[Row]) {
+    /// The verdict table; `why` (the documented explanation) is printed only
+    /// if every row came out as documented.
+    fn verdicts(&mut self, scenario: &str, rows: &[Row], why: &str) {
         println!("Verdict:");
+        let before = self.unexpected.len();
         let w = rows.iter().map(|r| r.label.len()).max().unwrap_or(0) + 1;
         for r in rows {
             self.verdicts += 1;
@@ -75,6 +78,9 @@ impl Demo {
                 self.unexpected
                     .push(format!("{scenario}: {}: {}", r.label, r.observed));
             }
+        }
+        if self.unexpected.len() == before {
+            println!("Why: {why}");
         }
         demo::flush();
         std::thread::sleep(self.pace * 2);
@@ -114,9 +120,9 @@ fn describe(a: &Result<Result<i32, i32>, i32>, whom: &str) -> String {
     }
 }
 
-fn row(label: &'static str, observed: String, expected: String) -> Row {
+fn row(label: impl Into<String>, observed: String, expected: String) -> Row {
     Row {
-        label,
+        label: label.into(),
         observed,
         expected,
     }
@@ -217,10 +223,10 @@ fn reuse(d: &mut Demo) -> Result<(), String> {
         }
     }
 
-    d.step(&format!(
+    d.step(
         "Each mechanism now sends SIGUSR1 with what it held. The newcomer reports every\n\
-         SIGUSR1 it receives."
-    ));
+         SIGUSR1 it receives.",
+    );
     let a_kill = attempt(&rep, || demo::kill(t, libc::SIGUSR1));
     let a_pidfd = attempt(&rep, || {
         demo::pidfd_send_signal(dir.as_raw_fd(), libc::SIGUSR1)
@@ -245,6 +251,8 @@ fn reuse(d: &mut Demo) -> Result<(), String> {
                 "refused (ESRCH)".into(),
             ),
         ],
+        "kill(2) names a number, and the number now belongs to someone else.\n\
+         The /proc/<pid> fd and the open kill node name the process itself, which is gone.",
     );
     Ok(())
 }
@@ -363,8 +371,7 @@ fn exec_swap(d: &mut Demo) -> Result<(), String> {
     } else {
         hit.clone()
     };
-    let default_label: &'static str =
-        Box::leak(format!("/proc/<pid>/kill (revoke={module_policy})").into_boxed_str());
+    let default_label = format!("/proc/<pid>/kill (revoke={module_policy})");
     d.verdicts(
         "exec",
         &[
@@ -377,6 +384,9 @@ fn exec_swap(d: &mut Demo) -> Result<(), String> {
                 "refused (EIO)".into(),
             ),
         ],
+        "an exec keeps the process and its PID, so a pidfd (and a kill node at the\n\
+         default policy) still reaches it. Only a handle told to care (POLICY_EXEC, or\n\
+         revoke=exec for every handle) notices that the checked program is gone: EIO, for good.",
     );
     Ok(())
 }
@@ -484,9 +494,9 @@ fn setuid(d: &mut Demo) -> Result<(), String> {
     d.step(&format!(
         "NetBSD SA 2000-001: open a /proc file of your own process, make it your\n\
          stderr, exec a set-uid program, and let it write an \"error message\" there.\n\
-         Here: as user (uid {}), open /proc/self/kill, dup it to fd 2, exec the\n\
-         set-uid-root {}, which writes \"15\\n\" (SIGTERM) to its stderr\n\
-         and prints euid=.. ruid=.. write=<ok|ERRNO>.",
+         Here: as user (uid {}), open /proc/self/kill, dup it to fd 2, and exec\n\
+         the set-uid-root {}: it writes \"15\\n\" (SIGTERM)\n\
+         to its stderr and prints euid=.. ruid=.. write=<ok|ERRNO>.",
         util::USER_UID,
         util::SETUID_HELPER
     ));
@@ -533,10 +543,10 @@ fn setuid(d: &mut Demo) -> Result<(), String> {
         let name = [
             "kill(2)",
             "pidfd_send_signal",
-            "a new open of /proc/<pid>/kill",
+            "open+write of its kill node",
         ][mech];
         d.fact(&format!(
-            "helper PID {h} (ruid={} euid=0), user's {name}: {}; {}",
+            "helper PID {h} (ruid={} euid=0), the user's {name}: {}; {}",
             util::USER_UID,
             demo::res(&r),
             end_text(end)
@@ -587,6 +597,9 @@ fn setuid(d: &mut Demo) -> Result<(), String> {
                 "the program KILLED ITSELF (SIGTERM)".into(),
             ),
         ],
+        "the user keeps every right kill(2) gives it, and may open a new handle after\n\
+         the exec. What revoke=setid (the default) takes away is the handle opened before\n\
+         the set-uid exec, so a privileged program cannot be made to write a signal into it.",
     );
     Ok(())
 }
