@@ -266,9 +266,18 @@ fn kill(opts: &Opts) -> bool {
         .revoke_on_exec(has_checks);
     let mut all = true;
     for &pid in &opts.pids {
-        let result = options
-            .open(pid)
-            .and_then(|p| p.kill_if(|p| check(p, opts), signal).map(|g| (p, g)));
+        let result = options.open(pid).and_then(|p| {
+            let guarantee = if has_checks {
+                p.kill_if(|p| check(p, opts), signal)?
+            } else {
+                // Nothing checked, so nothing for an exec to invalidate: a
+                // plain kill(1) without the exec policy (Process::kill_if
+                // would set it), and the guarantee says so.
+                p.send_signal(signal)?;
+                p.guarantee()
+            };
+            Ok((p, guarantee))
+        });
         match result {
             Ok((process, guarantee)) => {
                 if opts.verbose {
