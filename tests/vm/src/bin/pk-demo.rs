@@ -203,7 +203,7 @@ fn reuse(d: &mut Demo) -> Result<(), String> {
             break p;
         }
         p.reap();
-        if forks > 20000 {
+        if forks > 3000 {
             return Err(format!("PID {t} did not come back after {forks} forks"));
         }
     };
