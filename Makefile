@@ -4,6 +4,7 @@
 #   make demo        boot the release kernel, load the module, show it
 #   make test        host tests + VM suite on the debug kernel
 #   make shell       interactive busybox shell in the VM (FLAVOUR=debug for the debug kernel)
+#   make bench       benchmarks on the release kernel -> docs/benchmarks.md, docs/bench-scaling.png
 #   make setup | kernel-release | kernel-debug | module | vm-tests | initramfs
 #
 # Environment: PROCKILL_CACHE (default ~/.cache/prockill), KERNEL_SRC (use
@@ -13,7 +14,7 @@
 PK := ./qemu/pk
 FLAVOUR ?= release
 
-.PHONY: all setup kernel-release kernel-debug module vm-tests initramfs test demo shell
+.PHONY: all setup kernel-release kernel-debug module vm-tests initramfs test demo shell bench
 all: test
 
 setup:
@@ -42,3 +43,6 @@ demo:
 
 shell:
 	@$(PK) shell $(FLAVOUR)
+
+bench:
+	@./qemu/bench.sh
