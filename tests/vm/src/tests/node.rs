@@ -21,6 +21,7 @@ pub const TESTS: &[Test] = &[
     Test::new("node/pid-reuse", pid_reuse).timeout_secs(180),
     Test::new("node/seed-flow", seed_flow),
     Test::new("node/permissions", permissions),
+    Test::new("node/permission-matrix", permission_matrix).timeout_secs(120),
     Test::new("node/opener-authority", opener_authority),
     Test::new("node/siginfo", siginfo),
     Test::new("node/thread-directed", thread_directed),
@@ -587,6 +588,86 @@ fn permissions() -> TestResult {
     let w = pk::open_s(&node(ut.pid()), libc::O_WRONLY)?;
     ensure_eq!(pk::write_fd(w.as_raw_fd(), b"USR2"), Ok(4));
     ensure_eq!(ut.drain_sigs()?, vec![libc::SIGUSR2]);
+    Ok(())
+}
+
+/// Opening for writing is allowed exactly when kill(2) from the opener is:
+/// a table of target and opener (real, effective, saved) uids; for each,
+/// kill(pid, 0) and open(O_WRONLY) must agree, and so must a write of "0".
+fn permission_matrix() -> TestResult {
+    let _m = pk::load("")?;
+    let targets: [(u32, u32, u32); 7] = [
+        (1000, 1000, 1000),
+        (1000, 0, 0),
+        (0, 1000, 0),
+        (0, 0, 1000),
+        (2000, 2000, 1000),
+        (2000, 1000, 2000),
+        (0, 0, 0),
+    ];
+    let openers: [(u32, u32, u32); 4] = [
+        (1000, 1000, 1000),
+        (2000, 1000, 1000),
+        (1000, 2000, 2000),
+        (3000, 3000, 3000),
+    ];
+    let mut table = Vec::new();
+    let mut allowed = 0;
+    for t in targets {
+        let tg = Target::spawn(Some(t))?;
+        let pid = tg.pid();
+        for o in openers {
+            let r = Pipe::new(true)?;
+            let wr = r.wr.as_raw_fd();
+            let c = util::fork_fn(move || {
+                // SAFETY: plain credential syscalls.
+                unsafe {
+                    if libc::setgroups(0, std::ptr::null()) < 0
+                        || libc::setresgid(1000, 1000, 1000) < 0
+                        || libc::setresuid(o.0, o.1, o.2) < 0
+                    {
+                        return util::os_err("set credentials");
+                    }
+                }
+                let k = pk::kill(pid, 0).err().unwrap_or(0);
+                let (op, w) = match pk::open(&node(pid), libc::O_WRONLY) {
+                    Ok(fd) => (0, pk::write_fd(fd.as_raw_fd(), b"0").err().unwrap_or(0)),
+                    Err(e) => (e, -1),
+                };
+                let mut out = Vec::new();
+                for v in [k, op, w] {
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+                pk::put(wr, &out);
+                Ok(())
+            })?;
+            drop(r.wr);
+            c.join(T20)?;
+            let b = pk::get(r.rd.as_raw_fd(), 12, T5)?;
+            let v = |i: usize| i32::from_le_bytes(b[i * 4..i * 4 + 4].try_into().unwrap());
+            let (k, op, w) = (v(0), v(1), v(2));
+            let ok = op == 0 && w == 0;
+            allowed += i32::from(k == 0);
+            if (k == 0) != ok || (k != 0 && op != libc::EPERM) {
+                table.push(format!(
+                    "target {t:?} opener {o:?}: kill {} open {} write {}",
+                    errno_name(k),
+                    errno_name(op),
+                    errno_name(w)
+                ));
+            }
+        }
+        ensure_eq!(tg.pending()?, (0, 0));
+    }
+    ensure!(
+        table.is_empty(),
+        "node and kill(2) disagree:\n{}",
+        table.join("\n")
+    );
+    ensure!(
+        allowed > 4 && allowed < 24,
+        "{allowed} of 28 allowed: the table tests nothing"
+    );
     Ok(())
 }
 
