@@ -142,6 +142,12 @@ impl TaskRef {
         }
     }
 
+    /// The task's start time (`start_boottime`, ns since boot).
+    fn start_boottime(&self) -> u64 {
+        // SAFETY: The task is alive (type invariant); the field is set at fork.
+        unsafe { (*self.0).start_boottime }
+    }
+
     /// Takes `signal->exec_update_lock` for reading; killable.
     fn exec_lock(&self) -> Result<ExecLockGuard<'_>> {
         // SAFETY: The task and its signal struct are alive (type invariant).
@@ -286,16 +292,7 @@ impl Handle {
             return false;
         }
         self.revoked.store(reason, Release);
-        // SAFETY: `pid` is valid (we hold a reference) and `wait_pidfd` is
-        // its initialized wait queue, on which `poll` registers.
-        unsafe {
-            bindings::__wake_up(
-                &raw mut (*self.pid.as_ptr()).wait_pidfd,
-                TASK_NORMAL,
-                0,
-                core::ptr::null_mut(),
-            )
-        };
+        self.wake();
         true
     }
 
@@ -311,9 +308,35 @@ impl Handle {
             return State::Revoked(r);
         }
         match self.pid.task() {
-            Some(t) if !t.exited(self.kind) => State::Alive,
+            Some(t) if !self.gone(&t) => State::Alive,
             _ => State::Exited,
         }
+    }
+
+    /// Whether the target the handle was opened on is gone, given the task
+    /// now using its `struct pid`: it exited, or (for a thread node) the
+    /// TID now belongs to another thread. The latter happens when a
+    /// non-leader thread execs: `de_thread()` destroys the old leader and
+    /// `exchange_tids()` hands the leader's `struct pid` to the exec'ing
+    /// thread. A process node follows the process; a thread node does not
+    /// follow its TID to another thread.
+    fn gone(&self, task: &TaskRef) -> bool {
+        task.exited(self.kind)
+            || (self.kind == Kind::Thread && task.start_boottime() != self.start_time)
+    }
+
+    /// Wakes the handle's pollers (state may have changed).
+    pub(crate) fn wake(&self) {
+        // SAFETY: `pid` is valid (we hold a reference) and `wait_pidfd` is
+        // its initialized wait queue, on which `poll` registers.
+        unsafe {
+            bindings::__wake_up(
+                &raw mut (*self.pid.as_ptr()).wait_pidfd,
+                TASK_NORMAL,
+                0,
+                core::ptr::null_mut(),
+            )
+        };
     }
 
     /// The effective policy: the stricter of the module's and the handle's.
@@ -337,7 +360,7 @@ impl Handle {
         if self.revoked_reason().is_some() {
             return Err(EIO);
         }
-        if task.exited(self.kind) {
+        if self.gone(&task) {
             return Err(ESRCH);
         }
         if !may_signal(file, &task, false) {

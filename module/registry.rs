@@ -120,6 +120,9 @@ pub(crate) fn on_exec(event: &ExecEvent) {
     for handle in list.iter() {
         let policy = core::cmp::max(module_policy, handle.policy());
         let Some(reason) = policy.revokes(event.secureexec) else {
+            // Not revoked, but a thread handle may have lost its thread to
+            // de_thread(): let its pollers look again.
+            handle.wake();
             continue;
         };
         if handle.revoke(reason) {
