@@ -187,20 +187,74 @@ impl Execer {
 
     /// Wait until the new image has its SIGUSR1 handler.
     fn wait_ready(&self) -> TestResult {
-        let b = pk::get(self.ready.as_raw_fd(), 1, T20)?;
-        ensure_eq!(b, b"R".to_vec());
+        ensure!(
+            self.wait_ready_or_exit()?,
+            "the exec target ended before it was ready"
+        );
         Ok(())
     }
 
-    /// Ends the new image (after [`wait_ready`](Self::wait_ready)): whether a
-    /// SIGUSR1 had reached it (exit 42) or not (killed by the SIGTERM sent
-    /// here; standard signals are delivered lowest number first, so a
-    /// SIGUSR1 already sent wins).
+    /// As [`wait_ready`](Self::wait_ready), but `Ok(false)` if the target
+    /// ended first (a SIGUSR1 sent between the handler's installation and
+    /// the `R` ends it before it writes `R`; [`finish`](Self::finish) tells).
+    fn wait_ready_or_exit(&self) -> Result<bool, String> {
+        match pk::get(self.ready.as_raw_fd(), 1, T20) {
+            Ok(b) if b == b"R" => Ok(true),
+            Ok(b) => Err(format!("exec target: {b:?} on the ready pipe")),
+            Err(e) if e.starts_with("EOF") => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether a SIGUSR1 reached the new image (call after
+    /// [`wait_ready`](Self::wait_ready) and after every send is complete),
+    /// then ends it. A SIGUSR1 sent to the new image wakes it at once and
+    /// keeps it from sleeping again: it stays pending or its handler runs
+    /// and exits 42. So once the target is seen asleep (`S`) with no SIGUSR1
+    /// pending, none reached it, and it is killed (SIGTERM). (Killing it
+    /// without looking would race: a fatal SIGTERM kills the whole group at
+    /// once, before a SIGUSR1 that is pending but not yet handled.)
     fn finish(mut self) -> Result<bool, String> {
+        let child = self.child.take().unwrap();
+        let stat = format!("/proc/{}/stat", self.pid);
+        let deadline = Instant::now() + T20;
+        loop {
+            let asleep = util::read_file(&stat)
+                .ok()
+                .and_then(|s| {
+                    s.rsplit_once(')')
+                        .map(|(_, r)| r.trim_start().starts_with('S'))
+                })
+                .unwrap_or(false);
+            if asleep {
+                let (shared, private) = pk::pending(self.pid)?;
+                let usr1 = pk::bit(libc::SIGUSR1);
+                if (shared | private) & usr1 == 0 {
+                    // Asleep before and after the pending check: no
+                    // SIGUSR1 can be on its way.
+                    if util::read_file(&stat)?
+                        .rsplit_once(')')
+                        .is_some_and(|(_, r)| r.trim_start().starts_with('S'))
+                    {
+                        break;
+                    }
+                }
+            }
+            if let Some(st) = util::wait_pid_timeout(self.pid, Duration::from_millis(2))? {
+                std::mem::forget(child);
+                ensure!(
+                    libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == HIT,
+                    "exec target: unexpected end (status {st:#x})"
+                );
+                return Ok(true);
+            }
+            ensure!(Instant::now() < deadline, "exec target never settled");
+        }
         pk::kill(self.pid, libc::SIGTERM).map_err(|e| format!("kill: {}", errno_name(e)))?;
-        match self.child.take().unwrap().wait_timeout(T5)? {
-            Outcome::Exited(HIT, _) => Ok(true),
+        match child.wait_timeout(T5)? {
             Outcome::Signaled(libc::SIGTERM) => Ok(false),
+            // Impossible by the reasoning above; count it if it happens.
+            Outcome::Exited(HIT, _) => Ok(true),
             other => Err(format!("exec target: unexpected end {other:?}")),
         }
     }
@@ -453,11 +507,14 @@ fn exec_policy_only_tightens() -> TestResult {
 /// opening a dead PID.
 fn exited_through_node() -> TestResult {
     let _m = pk::load("")?;
-    // Zombie (exited, not reaped).
-    let kid = util::fork_fn(|| Ok(()))?;
+    // Opened alive, then a zombie (exited, not reaped).
+    let go = Pipe::new(true)?;
+    let grd = go.rd.as_raw_fd();
+    let kid = util::fork_fn(move || pk::get(grd, 1, T20).map(drop))?;
     let pid = kid.pid();
     let p = Process::open(pid).ctx("open")?;
     ensure_eq!(p.backend(), Backend::Node);
+    pk::put(go.wr.as_raw_fd(), b"g");
     pk::wait_zombie(pid, T5)?;
     let err = p.send_signal(Signal::TERM).unwrap_err();
     eqm!(
@@ -589,15 +646,41 @@ fn revoked_handle_reports_why() -> TestResult {
 }
 
 /// The delay between letting the target exec and sending, for iteration
-/// `i`: 0 to ~4 ms in a scattered order, so that the send lands before,
-/// during and after the exec.
-fn race_delay_us(i: u32) -> u64 {
-    u64::from((i * 7919) % 41) * 100
+/// `i`, in a scattered order: even iterations 0 to 3 ms in 50 us steps
+/// (around the exec itself, which is done within a millisecond or two of
+/// `go` when the target is scheduled at once), odd ones 0 to `span_us` in
+/// 60 steps (up to and past the new image's readiness).
+fn race_delay_us(i: u32, span_us: u64) -> u64 {
+    let step = u64::from((i / 2 * 7919) % 61);
+    if i % 2 == 0 {
+        step * 50
+    } else {
+        step * span_us / 60
+    }
+}
+
+/// How long the target takes from `go` until its new image has its
+/// SIGUSR1 handler (the median of 5), in microseconds.
+fn exec_to_ready_us() -> Result<u64, String> {
+    let mut v = Vec::new();
+    for _ in 0..5 {
+        let ex = Execer::spawn()?;
+        let t0 = Instant::now();
+        ex.go();
+        ex.wait_ready()?;
+        v.push(t0.elapsed().as_micros() as u64);
+        ensure!(!ex.finish()?, "signalled without a send");
+    }
+    v.sort_unstable();
+    Ok(v[2])
 }
 
 /// Counts of one race run.
 #[derive(Debug, Default)]
+#[allow(dead_code)] // the fields are read through Debug
 struct RaceCounts {
+    /// go to new-image-ready, median (the delays span 2.5 times this).
+    ready_us: u64,
     iterations: u32,
     /// kill_if returned Ok (sent before the exec, to the old image).
     sent: u32,
@@ -605,6 +688,10 @@ struct RaceCounts {
     revoked: u32,
     /// The new image was signalled.
     hits: u32,
+    /// The longest delay after which a send still went to the old image.
+    max_sent_delay_us: u64,
+    /// The shortest delay after which a send was revoked.
+    min_revoked_delay_us: Option<u64>,
 }
 
 /// One `kill_if(check exe, SIGUSR1)` with `options` on a target that is
@@ -623,14 +710,19 @@ fn race_once(options: ProcessOptions, exe: &str, delay_us: u64, c: &mut RaceCoun
     );
     drop(p);
     match r {
-        Ok(_) => c.sent += 1,
+        Ok(_) => {
+            c.sent += 1;
+            c.max_sent_delay_us = c.max_sent_delay_us.max(delay_us);
+        }
         Err(e) if *e.kind() == ErrorKind::Revoked => {
             ensure_eq!(e.raw_os_error(), Some(libc::EIO));
-            c.revoked += 1
+            c.revoked += 1;
+            c.min_revoked_delay_us =
+                Some(c.min_revoked_delay_us.map_or(delay_us, |d| d.min(delay_us)));
         }
         Err(e) => return Err(format!("kill_if: {e} ({:?})", e.kind())),
     }
-    ex.wait_ready()?;
+    ex.wait_ready_or_exit()?;
     if ex.finish()? {
         c.hits += 1;
     }
@@ -638,16 +730,25 @@ fn race_once(options: ProcessOptions, exe: &str, delay_us: u64, c: &mut RaceCoun
     Ok(())
 }
 
-/// Runs race iterations for at most `budget` (and at most `max`).
+/// Runs race iterations for at most `budget` (and at most `max`), the
+/// sends spread from right after `go` to 2.5 times the time the target
+/// takes to exec and install its handler (see [`race_delay_us`]): before,
+/// during and after the exec, and after the new image is ready (where
+/// pidfd hits it).
 fn race(options: ProcessOptions, max: u32, budget: Duration) -> Result<RaceCounts, String> {
     let exe = self_exe()?;
-    let mut c = RaceCounts::default();
+    let ready_us = exec_to_ready_us()?;
+    let span_us = ready_us * 5 / 2;
+    let mut c = RaceCounts {
+        ready_us,
+        ..RaceCounts::default()
+    };
     let start = Instant::now();
     for i in 0..max {
         if start.elapsed() > budget {
             break;
         }
-        race_once(options, &exe, race_delay_us(i), &mut c)
+        race_once(options, &exe, race_delay_us(i, span_us), &mut c)
             .map_err(|e| format!("iteration {i}: {e} (so far {c:?})"))?;
     }
     Ok(c)
@@ -714,9 +815,15 @@ fn exec_race_pidfd_control() -> TestResult {
             "round {round}: the new image was not signalled via pidfd"
         );
     }
-    let c = race(opts, 100, Duration::from_secs(60))?;
-    eprintln!("crate/exec-race-pidfd-control (racing, informative): {c:?}");
+    // The racing variant: the sends that land after the new image is
+    // ready hit it, which is what the node test above shows never happens.
+    let c = race(opts, 100, Duration::from_secs(90))?;
+    eprintln!("crate/exec-race-pidfd-control: {c:?}");
     eqm!(c.revoked, 0, "pidfd cannot be revoked: {c:?}");
+    ensure!(
+        c.hits > 0,
+        "the racing pidfd variant never hit the new image: {c:?}"
+    );
     Ok(())
 }
 
