@@ -142,12 +142,6 @@ impl TaskRef {
         }
     }
 
-    /// The task's start time (`start_boottime`, ns since boot).
-    fn start_boottime(&self) -> u64 {
-        // SAFETY: The task is alive (type invariant); the field is set at fork.
-        unsafe { (*self.0).start_boottime }
-    }
-
     /// Takes `signal->exec_update_lock` for reading; killable.
     fn exec_lock(&self) -> Result<ExecLockGuard<'_>> {
         // SAFETY: The task and its signal struct are alive (type invariant).
@@ -238,6 +232,10 @@ pub(crate) struct Handle {
     exec_gen: u64,
     opener_tgid: bindings::pid_t,
     opener_uid: bindings::kuid_t,
+    /// Address of the task the node was opened on; only compared, never
+    /// dereferenced. A `struct pid` only ever moves to a task that existed
+    /// at the same time (`exchange_tids()`), so the address cannot recur.
+    task_id: usize,
     /// The handle's own policy (a `Policy` as UAPI number); only grows.
     policy: Atomic<u32>,
     /// `REVOKE_NONE`, or why an exec revoked the handle; set once.
@@ -553,8 +551,10 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
             (*pid.as_ptr()).__bindgen_anon_1.ino,
         )
     };
+    let task_id = t as usize;
     let handle = ListArc::pin_init(
         try_pin_init!(Handle {
+            task_id,
             pid,
             kind,
             key,
