@@ -316,11 +316,12 @@ impl Handle {
     /// TID now belongs to another thread. The latter happens when a
     /// non-leader thread execs: `de_thread()` destroys the old leader and
     /// `exchange_tids()` hands the leader's `struct pid` to the exec'ing
-    /// thread. A process node follows the process; a thread node does not
-    /// follow its TID to another thread.
+    /// thread, which also takes over the leader's start time, so only the
+    /// task itself tells them apart. A process node follows the process; a
+    /// thread node does not follow its TID to another thread.
     fn gone(&self, task: &TaskRef) -> bool {
         task.exited(self.kind)
-            || (self.kind == Kind::Thread && task.start_boottime() != self.start_time)
+            || (self.kind == Kind::Thread && task.as_ptr() as usize != self.task_id)
     }
 
     /// Wakes the handle's pollers (state may have changed).
