@@ -87,8 +87,19 @@ pub fn main_with(tests: &[Test], args: &[String]) -> i32 {
         return 1;
     }
     let (mut passed, mut failed) = (0u32, 0u32);
+    let slow = std::env::var("PK_SLOW_SECS")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(5.0);
     for t in selected {
-        match run_one(t) {
+        let t0 = std::time::Instant::now();
+        let res = run_one(t);
+        let secs = t0.elapsed().as_secs_f64();
+        if secs >= slow {
+            // stderr: the console shows it, the parsed results (stdout) stay one line per test.
+            eprintln!("pk-vmtest: {} took {secs:.1}s", t.name);
+        }
+        match res {
             Ok(()) => {
                 passed += 1;
                 println!("PASS {}", t.name);
