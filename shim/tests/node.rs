@@ -1,7 +1,13 @@
 //! The kill-node backend, against the module's contract (issues 4 and 5).
-//! Ignored by default, since a plain host has no module: in a guest with the
-//! module loaded run `cargo test -p prockill --test node -- --ignored` (or
-//! the test binary with `--ignored`). They fail if the module is absent.
+//! Ignored by default, since a plain host has no module: on a machine with
+//! the module loaded (and a coreutils `sh`/`sleep`, which these tests use)
+//! run `cargo test -p prockill --test node -- --ignored`. They fail if the
+//! module is absent.
+//!
+//! `make test` runs these cases in the VM instead, ported to the VM suite:
+//! `crate/` in tests/vm/src/tests/crate_vm.rs (the busybox guest has no
+//! cargo, and `sh` and `sleep` there are one binary, so an exec from one to
+//! the other does not change `exe`). Keep the two in step.
 
 mod common;
 
