@@ -23,7 +23,8 @@
 #
 # Unless --no-build, the debug kernel, module and image are built first when
 # needed (qemu/pk image debug). --only REGEX keeps the list lines matching it.
-# PROCKILL_SELFTESTS=0 skips everything (counts "0 0"). --compare NOMOD MOD
+# PROCKILL_SELFTESTS=0 skips everything (counts "0 0"), as does a non-empty
+# PROCKILL_TESTS (make test's VM test filter) unless PROCKILL_SELFTESTS=1. --compare NOMOD MOD
 # only compares two --results files of earlier runs.
 # Logs: $PROCKILL_CACHE/logs/selftests-{nomod,mod}.{results,console}.
 set -euo pipefail
@@ -36,11 +37,13 @@ while (($#)); do
         --compare) compare=("${2:?}" "${3:?}"); shift 3 ;;
         --counts) counts=${2:?}; shift 2 ;;
         --only) only=${2:?}; shift 2 ;;
-        *) sed -n '2,30s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+        *) sed -n '2,32s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
     esac
 done
-if [ "${PROCKILL_SELFTESTS:-1}" = 0 ]; then
-    echo "selftests: skipped (PROCKILL_SELFTESTS=0)" >&2
+# make test with a PROCKILL_TESTS filter is a quick run: no selftests unless
+# PROCKILL_SELFTESTS=1.
+if [ "${PROCKILL_SELFTESTS:-$([ -n "${PROCKILL_TESTS:-}" ] && echo 0 || echo 1)}" = 0 ]; then
+    echo "selftests: skipped (PROCKILL_SELFTESTS=0, or PROCKILL_TESTS set)" >&2
     [ -z "$counts" ] || echo "0 0" >"$counts"
     exit 0
 fi
@@ -54,11 +57,12 @@ die() {
 stage=$(mktemp -d "${TMPDIR:-/tmp}/prockill-selftests.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$CACHE/logs"
-declare -A runrc=([nomod]=0 [mod]=0)
+declare -A runrc=([nomod]=0 [mod]=0 [nomod2]=0 [mod2]=0)
 if ((${#compare[@]})); then
     # Only compare two earlier runs' --results files (no build, no boot).
-    cp "${compare[0]}" "$stage/nomod.results"
-    cp "${compare[1]}" "$stage/mod.results"
+    tr -d '\r' <"${compare[0]}" >"$stage/nomod.results"
+    tr -d '\r' <"${compare[1]}" >"$stage/mod.results"
+    cp "$stage/nomod.results" "$stage/list.all"
     cons=("${compare[0]%.results}.console" "${compare[1]%.results}.console")
 else
 cons=("$CACHE/logs/selftests-nomod.console" "$CACHE/logs/selftests-mod.console")
@@ -100,29 +104,34 @@ echo "selftests: binaries in $bdir ($(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGI
 # ---- the guest's directory --------------------------------------------------
 for s in "${SUITES[@]}"; do cp -a "$bdir/$s" "$stage/$s"; done
 cp "$here/selftests/guest.sh" "$stage/guest.sh"
-grep -vE '^[[:space:]]*(#|$)' "$here/selftests/list" | { if [ -n "$only" ]; then grep -E -- "$only" || true; else cat; fi; } >"$stage/list"
+grep -vE '^[[:space:]]*(#|$|flaky )' "$here/selftests/list" | { if [ -n "$only" ]; then grep -E -- "$only" || true; else cat; fi; } >"$stage/list"
 [ -s "$stage/list" ] || die "no selftest selected (--only '$only')"
 while read -r t _; do [ -x "$stage/$t" ] || die "qemu/selftests/list: $t was not built"; done <"$stage/list"
-# The guest's time limit: every binary's timeout, plus 5 s each, plus boot.
-vmtimeout=$(awk '{ s += $2 + 5 } END { print s + 180 }' "$stage/list")
 
 if ((build)); then "$here/pk" image debug >&2 || die "building the debug image failed"; fi
 
 # ---- two boots --------------------------------------------------------------
+# boot RUN LIST: boot the debug kernel (RUN nomod*: without the module), run
+# LIST's binaries; the clean results end up in $stage/RUN.results.
 # PK_TIMINGS is unset so that these boots do not add to the caller's
 # boot/run timings (the caller times this whole script as one phase).
-for mode in nomod mod; do
-    flag=()
-    [ "$mode" = mod ] || flag=(--no-module)
-    echo "== selftests on the debug kernel, module $([ "$mode" = mod ] && echo loaded || echo not loaded): $(wc -l <"$stage/list") binaries" >&2
-    rc=0
+boot() {
+    local run=$1 list=$2 flag=() rc=0 vmtimeout
+    [[ $run == nomod* ]] && flag=(--no-module)
+    cp "$list" "$stage/list"
+    # The guest's time limit: every binary's, plus 5 s each, plus the boot.
+    vmtimeout=$(awk '{ s += $2 + 5 } END { print s + 180 }' "$stage/list")
+    echo "== selftests on the debug kernel, module $([ ${#flag[@]} = 0 ] && echo loaded || echo not loaded): $(wc -l <"$stage/list") binaries" >&2
     PK_TIMINGS= "$here/run" --no-build --flavour debug "${flag[@]}" --dir "$stage" \
-        --results "$CACHE/logs/selftests-$mode.results" --log "$CACHE/logs/selftests-$mode.console" \
-        --timeout "$vmtimeout" -- sh /host/guest.sh >"$CACHE/logs/selftests-$mode.out" 2>&1 || rc=$?
-    runrc[$mode]=$rc
-    tr -d '\r' <"$CACHE/logs/selftests-$mode.results" >"$stage/$mode.results" 2>/dev/null || : >"$stage/$mode.results"
-    grep -a '^selftest ' "$CACHE/logs/selftests-$mode.console" | sed 's/^/  /' >&2 || true
-done
+        --results "$CACHE/logs/selftests-$run.results" --log "$CACHE/logs/selftests-$run.console" \
+        --timeout "$vmtimeout" -- sh /host/guest.sh >"$CACHE/logs/selftests-$run.out" 2>&1 || rc=$?
+    runrc[$run]=$rc
+    tr -d '\r' <"$CACHE/logs/selftests-$run.results" >"$stage/$run.results" 2>/dev/null || : >"$stage/$run.results"
+    grep -a '^selftest ' "$CACHE/logs/selftests-$run.console" | sed 's/^/  /' >&2 || true
+}
+cp "$stage/list" "$stage/list.all"
+boot nomod "$stage/list.all"
+boot mod "$stage/list.all"
 fi
 
 # ---- per-case comparison ----------------------------------------------------
@@ -134,7 +143,7 @@ cases() {
             if (n > 1) name = name " [#" n "]"
             printf "%s\t%s: %s\t%s\n", st, cur, name, detail
         }
-        /^PKST-BEGIN / { cur = $2; next }
+        /^PKST-BEGIN / { cur = $2; split("", seen); next }
         /^PKST-END / {
             if ($2 != cur) next
             rc = $3; st = rc == 0 ? "pass" : rc == 4 ? "skip" : "fail"
@@ -164,22 +173,65 @@ awk -F'\t' -v OFS='\t' '
         for (c in extra) print c, "missing", with[c], detail[c]
     }' "$stage/nomod.cases" "$stage/mod.cases" >"$stage/joined"
 
+# Known-flaky cases (qemu/selftests/list "flaky ERE" lines) are reported but
+# never counted.
+sed -n 's/^flaky[[:space:]]\{1,\}//p' "$here/selftests/list" >"$stage/flaky.re"
+known_flaky=$(awk -F'\t' 'NR == FNR { re[n++] = $0; next } { for (i = 0; i < n; i++) if ($1 ~ re[i]) { print; next } }' \
+    "$stage/flaky.re" "$stage/joined")
 pass=0 fail=0
-fails=()
+fails=() regressed=()
 while IFS=$'\t' read -r name without with detail; do
-    if [ "$without" = pass ]; then
+    if printf '%s\n' "$known_flaky" | cut -f1 | grep -qxF -- "$name"; then
+        continue
+    elif [ "$without" = pass ]; then
         if [ "$with" = pass ]; then
             pass=$((pass + 1))
         else
-            fail=$((fail + 1))
+            regressed+=("$name")
             fails+=("$name: passes without the module, $with with it${detail:+ ($detail)}")
         fi
     fi
 done <"$stage/joined"
+
+# ---- confirming regressions -------------------------------------------------
+# Some cases are flaky under TCG (pidfd_autoreap_test's PIDFD_INFO_EXIT checks
+# race the reaping of the child). The binaries with a regression (at most 6)
+# run RERUNS more times in each mode, in two more boots: a regression counts
+# only if its case passes in none of the reruns with the module and in at
+# least one without it; otherwise it is reported as flaky and not counted.
+RERUNS=3
+flaky=()
+if ((${#regressed[@]})) && ((${#compare[@]} == 0)); then
+    printf '%s\n' "${regressed[@]}" | sed 's/: .*//' | sort -u >"$stage/rerun.bins"
+    if (($(wc -l <"$stage/rerun.bins") <= 6)); then
+        awk 'FILENAME == ARGV[1] { b[$1] = 1; next } $1 in b' "$stage/rerun.bins" "$stage/list.all" >"$stage/rerun.one"
+        : >"$stage/rerun.list"
+        for ((i = 0; i < RERUNS; i++)); do cat "$stage/rerun.one" >>"$stage/rerun.list"; done
+        echo "selftests: ${#regressed[@]} case(s) pass without the module only; running $(paste -sd' ' "$stage/rerun.bins") $RERUNS more times in each mode" >&2
+        boot nomod2 "$stage/rerun.list"
+        boot mod2 "$stage/rerun.list"
+        cases "$stage/nomod2.results" >"$stage/nomod2.cases"
+        cases "$stage/mod2.results" >"$stage/mod2.cases"
+        keep=() keepmsg=()
+        for i in "${!regressed[@]}"; do
+            name=${regressed[$i]}
+            pw=$(awk -F'\t' -v c="$name" '$2 == c && $1 == "pass"' "$stage/nomod2.cases" | wc -l)
+            pm=$(awk -F'\t' -v c="$name" '$2 == c && $1 == "pass"' "$stage/mod2.cases" | wc -l)
+            if ((pm == 0 && pw > 0)); then
+                keep+=("$name") keepmsg+=("${fails[$i]}; reruns: passed $pw/$RERUNS without, 0/$RERUNS with")
+            else
+                flaky+=("$name (reruns: passed $pw/$RERUNS without the module, $pm/$RERUNS with it)")
+            fi
+        done
+        regressed=("${keep[@]}") fails=("${keepmsg[@]}")
+    fi
+fi
+fail=${#regressed[@]}
 cp "$stage/joined" "$CACHE/logs/selftests.cases"
-base_fail=$(awk -F'\t' '$2 == "fail"' "$stage/joined")
-base_skip=$(awk -F'\t' '$2 == "skip"' "$stage/joined")
-fixed=$(awk -F'\t' '$2 != "pass" && $2 != "missing" && $3 == "pass"' "$stage/joined")
+notflaky() { awk -F'\t' 'NR == FNR { f[$1] = 1; next } !($1 in f)' <(printf '%s\n' "$known_flaky") "$stage/joined"; }
+base_fail=$(notflaky | awk -F'\t' '$2 == "fail"')
+base_skip=$(notflaky | awk -F'\t' '$2 == "skip"')
+fixed=$(notflaky | awk -F'\t' '$2 != "pass" && $2 != "missing" && $3 == "pass"')
 new=$(awk -F'\t' '$2 == "missing"' "$stage/joined")
 
 infra=()
@@ -187,19 +239,31 @@ for mode in nomod mod; do
     grep -q '^PKST-DONE' "$stage/$mode.results" \
         || infra+=("the run $( [ $mode = mod ] && echo with || echo without ) the module did not finish (qemu/run status ${runrc[$mode]}; console: $CACHE/logs/selftests-$mode.console)")
 done
-if splat=$("$here/splat-check" "${cons[1]}" 2>/dev/null); then
-    if bsplat=$("$here/splat-check" "${cons[0]}" 2>/dev/null); then
-        echo "selftests: kernel splat without the module too (baseline): ${bsplat#*:}" >&2
-    fi
-    infra+=("kernel splat with the module: console line ${splat%%:*}: ${splat#*:}")
+# Kernel splats: those with the module count, unless every splat line of
+# those runs (timestamps, CPU/PID numbers and offsets aside) shows without it
+# too.
+splats() {
+    local f
+    for f; do [ ! -f "$f" ] || grep -a -F -f "$here/splat-patterns" "$f" || true; done | { grep -v -e 'cut here' -e 'Call Trace:' || true; } \
+        | sed -E 's/^\[ *[0-9.]+\] *//; s/(CPU|PID): *[0-9]+/\1: N/g; s/\+0x[0-9a-f]+\/0x[0-9a-f]+//g; s/ +$//' | sort -u
+}
+modsplats=$(splats "${cons[1]}" "${cons[1]%-mod.console}-mod2.console")
+nomodsplats=$(splats "${cons[0]}" "${cons[0]%-nomod.console}-nomod2.console")
+newsplat=$(comm -23 <(printf '%s\n' "$modsplats" | sed '/^$/d') <(printf '%s\n' "$nomodsplats" | sed '/^$/d') | head -1)
+if [ -n "$newsplat" ]; then
+    infra+=("kernel splat with the module, not seen without it: $newsplat (console: ${cons[1]})")
+elif [ -n "$modsplats$nomodsplats" ]; then
+    echo "selftests: kernel splat(s) seen without the module (baseline, not counted): $(printf '%s\n' "$nomodsplats" | head -1)" >&2
 fi
 
 {
-    echo "selftests: $(wc -l <"$stage/joined") cases; without the module: $(awk -F'\t' '$2 == "pass"' "$stage/joined" | wc -l) pass, $(printf '%s' "$base_fail" | grep -c . || true) fail, $(printf '%s' "$base_skip" | grep -c . || true) skip; with it: $(awk -F'\t' '{ print $1 }' "$stage/mod.cases" | sort | uniq -c | awk '{ printf "%s%s %s", n++ ? ", " : "", $1, $2 }')"
+    echo "selftests: $(wc -l <"$stage/joined") cases, $(printf '%s' "$known_flaky" | grep -c . || true) of them known flaky; the others without the module: $(notflaky | awk -F'\t' '$2 == "pass"' | wc -l) pass, $(printf '%s' "$base_fail" | grep -c . || true) fail, $(printf '%s' "$base_skip" | grep -c . || true) skip; with it: $(notflaky | awk -F'\t' '{ print $3 }' | sort | uniq -c | awk '{ printf "%s%s %s", n++ ? ", " : "", $1, $2 }')"
     [ -z "$base_fail" ] || { echo "selftests baseline, failing without the module:"; printf '%s\n' "$base_fail" | awk -F'\t' '{ print "  " $1 " (with the module: " $3 ")" }'; }
     [ -z "$base_skip" ] || { echo "selftests baseline, skipped without the module:"; printf '%s\n' "$base_skip" | awk -F'\t' '{ print "  " $1 " (with the module: " $3 ")" }'; }
     [ -z "$fixed" ] || { echo "selftests: failing without the module but passing with it (flaky?):"; printf '%s\n' "$fixed" | awk -F'\t' '{ print "  " $1 }'; }
     [ -z "$new" ] || { echo "selftests: cases seen only with the module:"; printf '%s\n' "$new" | awk -F'\t' '{ print "  " $1 " (" $3 ")" }'; }
+    [ -z "$known_flaky" ] || { echo "selftests: known flaky (qemu/selftests/list), not counted:"; printf '%s\n' "$known_flaky" | awk -F'\t' '{ print "  " $1 ": without the module " $2 ", with it " $3 }'; }
+    ((${#flaky[@]} == 0)) || { echo "selftests: flaky, not counted (passed without the module, not with it, then passed in a rerun with it or failed in all reruns without it):"; printf '  %s\n' "${flaky[@]}"; }
 } >&2
 for x in "${fails[@]}"; do echo "FAIL selftest $x"; done
 for x in "${infra[@]}"; do echo "FAIL selftests: $x"; done
