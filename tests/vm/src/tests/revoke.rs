@@ -850,18 +850,42 @@ fn threads() -> TestResult {
 /// The old leader's thread handle (task/<pid>/kill, default policy) after
 /// a non-leader exec: de_thread destroyed that thread (the exec'ing thread
 /// took over its TID), so per issue 5 the handle must fail with ESRCH rather
-/// than reach the new image.
+/// than reach the new image; pollers on it and on the exec'ing thread's old
+/// handle wake with POLLIN.
 fn threads_old_leader() -> TestResult {
     let _m = pk::load("")?;
     let (c, tid, go, ready) = thread_execer()?;
     let pid = c.pid();
     ensure!(tid != pid);
     let l = pk::open_s(&tnode(pid, pid), libc::O_RDWR)?;
+    let t = pk::open_s(&tnode(pid, tid), libc::O_RDONLY)?;
+    // Pollers blocked on both thread handles must wake when exec retires
+    // their threads (neither handle is revoked under the default policy).
+    let pollers: Vec<_> = [l.as_raw_fd(), t.as_raw_fd()]
+        .into_iter()
+        .map(|fd| {
+            std::thread::spawn(move || {
+                let t0 = Instant::now();
+                (pk::poll_fd(fd, 15000), t0.elapsed())
+            })
+        })
+        .collect();
+    pk::sleep_ms(200);
     pk::put(go.as_raw_fd(), b"g");
     ensure_eq!(pk::get(ready.as_raw_fd(), 1, T20)?, b"R");
+    for (who, p) in ["old leader", "exec'ing thread"].iter().zip(pollers) {
+        let (rev, waited) = p.join().map_err(|_| "poller panicked")?;
+        let rev = rev?;
+        ensure!(
+            rev & libc::POLLIN != 0 && waited < Duration::from_secs(10),
+            "poll on the {who}'s thread handle: {rev:#x} after {waited:?}"
+        );
+    }
+    ensure_eq!(pk::node_field(t.as_raw_fd(), "state")?, "exited");
     let r = pk::write_fd(l.as_raw_fd(), b"USR1");
     let state = pk::node_field(l.as_raw_fd(), "state")?;
     pk::sleep_ms(200);
+    // SAFETY: a zeroed siginfo_t is a valid buffer.
     let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
     // SAFETY: valid buffer; WNOWAIT keeps the child for the Child guard.
     let rr = unsafe {
@@ -879,6 +903,7 @@ fn threads_old_leader() -> TestResult {
         "old leader's thread handle after a non-leader exec: write {} (state {state}), new image hit: {hit}",
         res(r)
     );
+    ensure_eq!(state, "exited");
     drop(c);
     Ok(())
 }
