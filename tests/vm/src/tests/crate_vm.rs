@@ -35,8 +35,8 @@ pub const TESTS: &[Test] = &[
         "crate/revoked-handle-reports-why",
         revoked_handle_reports_why,
     ),
-    Test::new("crate/exec-race-node", exec_race_node).timeout_secs(300),
-    Test::new("crate/exec-race-pidfd-control", exec_race_pidfd_control).timeout_secs(300),
+    Test::new("crate/exec-race-node", exec_race_node).timeout_secs(180),
+    Test::new("crate/exec-race-pidfd-control", exec_race_pidfd_control).timeout_secs(180),
     Test::new("crate/module-absent", module_absent),
     Test::new("crate/module-unloaded", module_unloaded),
     Test::new("crate/cli-node-kill", cli_node_kill),
@@ -763,7 +763,7 @@ fn exec_race_node() -> TestResult {
         let kid = sleeper()?;
         ensure_eq!(opts.open(kid.pid()).ctx("open")?.backend(), Backend::Node);
     }
-    let c = race(opts, 300, Duration::from_secs(150))?;
+    let c = race(opts, 300, Duration::from_secs(60))?;
     eprintln!("crate/exec-race-node: {c:?}");
     ensure!(
         c.iterations >= 30,
@@ -817,7 +817,7 @@ fn exec_race_pidfd_control() -> TestResult {
     }
     // The racing variant: the sends that land after the new image is
     // ready hit it, which is what the node test above shows never happens.
-    let c = race(opts, 100, Duration::from_secs(90))?;
+    let c = race(opts, 100, Duration::from_secs(40))?;
     eprintln!("crate/exec-race-pidfd-control: {c:?}");
     eqm!(c.revoked, 0, "pidfd cannot be revoked: {c:?}");
     ensure!(
