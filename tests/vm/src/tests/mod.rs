@@ -9,8 +9,8 @@
 
 use crate::harness::Test;
 
-pub mod harness;
 pub mod crate_vm;
+pub mod harness;
 pub mod module;
 pub mod node;
 pub mod pk;
@@ -18,5 +18,12 @@ pub mod revoke;
 
 /// Every registered test, in run order.
 pub fn all() -> Vec<Test> {
-    [harness::TESTS, module::TESTS, node::TESTS, revoke::TESTS, crate_vm::TESTS].concat()
+    [
+        harness::TESTS,
+        module::TESTS,
+        node::TESTS,
+        revoke::TESTS,
+        crate_vm::TESTS,
+    ]
+    .concat()
 }
