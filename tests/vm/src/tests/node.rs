@@ -26,6 +26,8 @@ pub const TESTS: &[Test] = &[
     Test::new("node/siginfo", siginfo),
     Test::new("node/thread-directed", thread_directed),
     Test::new("node/dead-target", dead_target),
+    Test::new("node/dead-thread", dead_thread),
+    Test::new("node/kernel-thread", kernel_thread),
     Test::new("node/read-text", read_text),
     Test::new("node/poll", poll),
     Test::new("node/ioctl", ioctl),
@@ -880,6 +882,76 @@ fn dead_target() -> TestResult {
     Ok(())
 }
 
+/// A non-leader thread that exits: its node fails with ESRCH, reads
+/// exited, and a blocked poller wakes with POLLIN; the process node keeps
+/// working.
+fn dead_thread() -> TestResult {
+    let _m = pk::load("")?;
+    let (p, go) = (Pipe::new(true)?, Pipe::new(true)?);
+    let (wr, grd) = (p.wr.as_raw_fd(), go.rd.as_raw_fd());
+    let c = util::fork_fn(move || {
+        pk::block_all_signals();
+        let h = std::thread::spawn(move || {
+            pk::put(wr, &pk::gettid().to_le_bytes());
+            let _ = pk::get(grd, 1, Duration::from_secs(60));
+        });
+        let _ = h.join();
+        loop {
+            pk::sleep_ms(1000);
+        }
+    })?;
+    drop(p.wr);
+    let tid = i32::from_le_bytes(pk::get(p.rd.as_raw_fd(), 4, T20)?.try_into().unwrap());
+    let pid = c.pid();
+    let t = pk::open_s(&tnode(pid, tid), libc::O_RDWR)?;
+    let tfd = t.as_raw_fd();
+    ensure_eq!(pk::write_fd(tfd, b"0"), Ok(1));
+    let poller = std::thread::spawn(move || {
+        let t0 = Instant::now();
+        (pk::poll_fd(tfd, 15000), t0.elapsed())
+    });
+    pk::sleep_ms(200);
+    pk::put(go.wr.as_raw_fd(), b"g");
+    let (rev, waited) = poller.join().map_err(|_| "poller panicked")?;
+    let rev = rev?;
+    ensure!(
+        rev & libc::POLLIN != 0 && waited < Duration::from_secs(10),
+        "poll on the thread node: {rev:#x} after {waited:?}"
+    );
+    for w in [&b"0"[..], b"USR1"] {
+        let r = pk::write_fd(tfd, w);
+        ensure!(
+            r == Err(libc::ESRCH),
+            "write {w:?} to the exited thread: {}",
+            res(r)
+        );
+    }
+    ensure_eq!(pk::node_field(tfd, "state")?, "exited");
+    let pn = pk::open_s(&node(pid), libc::O_RDWR)?;
+    ensure_eq!(pk::node_field(pn.as_raw_fd(), "state")?, "alive");
+    ensure_eq!(pk::write_fd(pn.as_raw_fd(), b"USR1"), Ok(4));
+    ensure_eq!(pk::pending(pid)?, (0, bit(libc::SIGUSR1)));
+    Ok(())
+}
+
+/// A kernel thread (kthreadd, PID 2): the node answers as kill(2) does.
+fn kernel_thread() -> TestResult {
+    let _m = pk::load("")?;
+    let comm = util::read_file("/proc/2/comm")?;
+    ensure_eq!(comm.trim(), "kthreadd");
+    let k = pk::kill(2, 0);
+    let fd = pk::open_s(&node(2), libc::O_RDWR)?;
+    let w = pk::write_fd(fd.as_raw_fd(), b"0").map(|_| ());
+    ensure_eq!(w, k);
+    ensure_eq!(pk::node_field(fd.as_raw_fd(), "state")?, "alive");
+    let i = pk::info_s(fd.as_raw_fd())?;
+    ensure_eq!(
+        (i.pid, i.kind, i.state),
+        (2, pk::KIND_PROCESS, pk::STATE_ALIVE)
+    );
+    Ok(())
+}
+
 /// The read text: pid, kind, state (alive, then exited), reason, policy,
 /// start_time (matches /proc/<pid>/stat), opener; sequential small reads
 /// give the same text.
@@ -1107,6 +1179,8 @@ fn pid_namespace() -> TestResult {
     let _m = pk::load("")?;
     let p = Pipe::new(true)?;
     let wr = p.wr.as_raw_fd();
+    let cmd = Pipe::new(true)?;
+    let crd = cmd.rd.as_raw_fd();
     let outside = std::process::id() as i32;
     let c1 = util::fork_fn(move || {
         // SAFETY: unshare(2).
@@ -1131,8 +1205,20 @@ fn pid_namespace() -> TestResult {
                     wr,
                     format!("{} {nspid} {tp} {ip} {op} {oi}\n", g.to_string_lossy()).as_bytes(),
                 );
+                // Commands: 'd' reports what is pending as the receiver
+                // sees it; 's' signals itself through its own node.
                 loop {
-                    pk::sleep_ms(1000);
+                    let c = pk::get(crd, 1, Duration::from_secs(3600))?;
+                    if c == b"s" {
+                        let k = pk::open_s("/proc/self/kill", libc::O_WRONLY)?;
+                        pk::write_fd(k.as_raw_fd(), b"USR2").map_err(errno_name)?;
+                        continue;
+                    }
+                    let mut line = String::new();
+                    for g in pk::drain_pending() {
+                        line += &format!("{},{},{},{} ", g.signo, g.code, g.pid, g.uid);
+                    }
+                    pk::put(wr, format!("{}\n", line.trim()).as_bytes());
                 }
             })?;
             // Killed by the test at the end.
@@ -1157,6 +1243,17 @@ fn pid_namespace() -> TestResult {
     ensure_eq!(pk::info_s(fd.as_raw_fd())?.pid, g);
     ensure_eq!(pk::write_fd(fd.as_raw_fd(), b"USR1"), Ok(4));
     ensure_eq!(pk::pending(g)?, (0, bit(libc::SIGUSR1)));
+    // The receiver in the child namespace: si_pid 0 for a writer in an
+    // ancestor namespace (as kill(2) gives), its own PID for itself.
+    let drain = || -> Result<String, String> {
+        pk::put(cmd.wr.as_raw_fd(), b"d");
+        pk::get_line(p.rd.as_raw_fd(), T20)
+    };
+    ensure_eq!(drain()?, "10,0,0,0");
+    ensure_eq!(pk::kill(g, libc::SIGUSR1), Ok(()));
+    ensure_eq!(drain()?, "10,0,0,0");
+    pk::put(cmd.wr.as_raw_fd(), b"s");
+    ensure_eq!(drain()?, "12,0,2,0");
     ensure_eq!(pk::write_fd(fd.as_raw_fd(), b"KILL"), Ok(4));
     c1.join(T20)
 }
