@@ -24,6 +24,7 @@ pub const TESTS: &[Test] = &[
     Test::new("node/permission-matrix", permission_matrix).timeout_secs(120),
     Test::new("node/opener-authority", opener_authority),
     Test::new("node/siginfo", siginfo),
+    Test::new("node/user-namespace", user_namespace),
     Test::new("node/thread-directed", thread_directed),
     Test::new("node/dead-target", dead_target),
     Test::new("node/dead-thread", dead_thread),
@@ -780,6 +781,54 @@ fn siginfo() -> TestResult {
         Ok(())
     );
     ensure_eq!(t.drain()?, vec![want(me, 0)]);
+    Ok(())
+}
+
+/// "Root" inside an unprivileged user namespace has no authority over
+/// processes outside it: opening root's node for writing fails (EPERM, as
+/// kill(2) does), while the node of a process of the same real user works,
+/// and the receiver sees that user's uid in si_uid.
+fn user_namespace() -> TestResult {
+    let _m = pk::load("")?;
+    let root_t = Target::spawn(None)?;
+    let user_t = Target::spawn(Some((util::USER_UID, util::USER_UID, util::USER_UID)))?;
+    let (rp, up) = (root_t.pid(), user_t.pid());
+    util::as_user(move || {
+        // The uid change made us non-dumpable: /proc/self would be root's.
+        // SAFETY: prctl(2) and unshare(2) with plain arguments.
+        unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 1) };
+        // SAFETY: unshare(2).
+        if unsafe { libc::unshare(libc::CLONE_NEWUSER) } < 0 {
+            return util::os_err("unshare(CLONE_NEWUSER)");
+        }
+        let w = |f: &str, v: &str| {
+            util::write_once(f, v.as_bytes()).map_err(|e| format!("write {f}: {}", errno_name(e)))
+        };
+        w("/proc/self/setgroups", "deny")?;
+        w("/proc/self/uid_map", &format!("0 {} 1", util::USER_UID))?;
+        w("/proc/self/gid_map", &format!("0 {} 1", util::USER_GID))?;
+        // SAFETY: geteuid(2).
+        ensure_eq!(unsafe { libc::geteuid() }, 0);
+        ensure_eq!(pk::kill(rp, 0), Err(libc::EPERM));
+        let r = pk::open(&node(rp), libc::O_WRONLY).map(drop);
+        ensure!(
+            r == Err(libc::EPERM),
+            "open root's node from a user namespace: {:?}",
+            r.map_err(errno_name)
+        );
+        let k = pk::open_s(&node(up), libc::O_WRONLY)?;
+        ensure_eq!(pk::write_fd(k.as_raw_fd(), b"USR1"), Ok(4));
+        // The opener's uid as this namespace sees it.
+        ensure_eq!(pk::info_s(k.as_raw_fd())?.opener_uid, 0);
+        Ok(())
+    })?;
+    let got = user_t.drain()?;
+    eqm!(got.len(), 1, "{got:?}");
+    ensure_eq!(
+        (got[0].signo, got[0].code, got[0].uid),
+        (libc::SIGUSR1, libc::SI_USER, util::USER_UID)
+    );
+    ensure_eq!(root_t.pending()?, (0, 0));
     Ok(())
 }
 
