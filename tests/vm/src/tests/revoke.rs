@@ -19,6 +19,7 @@ pub const TESTS: &[Test] = &[
     Test::new("revoke/check-then-kill", check_then_kill),
     Test::new("revoke/check-then-kill-race", check_then_kill_race).timeout_secs(180),
     Test::new("revoke/atomicity-stress", atomicity_stress).timeout_secs(240),
+    Test::new("revoke/open-close-stress", open_close_stress).timeout_secs(120),
     Test::new("revoke/policy-param", policy_param).timeout_secs(90),
     Test::new("revoke/handle-policy", handle_policy),
     Test::new("revoke/revoked-state", revoked_state),
@@ -1029,5 +1030,117 @@ fn many_handles() -> TestResult {
     for k in &others {
         ensure_eq!(pk::write_fd(k.as_raw_fd(), b"0"), Err(libc::EIO));
     }
+    Ok(())
+}
+
+/// Threads open, tighten, write, read and close handles on a process that
+/// execs in a chain (revocations race with registry insertions and
+/// removals): every operation gives a documented result and nothing hangs
+/// (the debug kernel checks locking and memory).
+fn open_close_stress() -> TestResult {
+    let _m = pk::load("")?;
+    let target = pk::ensure_exec_target()?;
+    let report = Pipe::new(false)?;
+    let go = Pipe::new(false)?;
+    let args = ExecArgs::new(
+        target,
+        &["pk-exec-target"],
+        &[
+            ("PK_EXEC_TARGET", "chain".into()),
+            ("PK_IDX", "0".into()),
+            ("PK_LAST", "8".into()),
+            ("PK_LIFE_MS", "60".into()),
+            ("PK_REPORT_FD", report.wr.as_raw_fd().to_string()),
+            ("PK_GO_FD", go.rd.as_raw_fd().to_string()),
+        ],
+    );
+    let c = util::fork_fn(move || {
+        let e = args.exec();
+        Err(format!("execve: {}", errno_name(e)))
+    })?;
+    drop(report.wr);
+    drop(go.rd);
+    let rfd = report.rd.as_raw_fd();
+    ensure_eq!(pk::get_line(rfd, T20)?, "R");
+    let pid = c.pid();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let workers: Vec<_> = (0..3)
+        .map(|w| {
+            let stop = stop.clone();
+            std::thread::spawn(move || -> Result<[u64; 4], String> {
+                // opened, revoked (EIO), gone (ESRCH/ENOENT), writes ok
+                let mut n = [0u64; 4];
+                let mut i = w;
+                // Handles stay open for a while: older ones see revocations.
+                let mut pool: std::collections::VecDeque<OwnedFd> = Default::default();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    i += 1;
+                    let path = if i % 2 == 0 {
+                        node(pid)
+                    } else {
+                        tnode(pid, pid)
+                    };
+                    match pk::open(&path, libc::O_RDWR) {
+                        Ok(k) => {
+                            n[0] += 1;
+                            if i % 3 != 0 {
+                                match pk::set_policy(k.as_raw_fd(), pk::POLICY_EXEC) {
+                                    Ok(()) | Err(libc::EIO) | Err(libc::ESRCH) => {}
+                                    Err(e) => return Err(format!("set_policy: {}", errno_name(e))),
+                                }
+                            }
+                            pool.push_back(k);
+                        }
+                        Err(libc::ESRCH) | Err(libc::ENOENT) => n[2] += 1,
+                        Err(e) => return Err(format!("open: {}", errno_name(e))),
+                    }
+                    if pool.len() > 8 || (i % 7 == 0 && !pool.is_empty()) {
+                        // Close from the front or the middle.
+                        let at = if i % 2 == 0 { 0 } else { pool.len() / 2 };
+                        pool.remove(at);
+                    }
+                    for (j, k) in pool.iter().enumerate() {
+                        if (i + j) % 3 != 0 {
+                            continue;
+                        }
+                        let fd = k.as_raw_fd();
+                        match pk::write_fd(fd, b"USR1") {
+                            Ok(4) => n[3] += 1,
+                            Err(libc::EIO) => n[1] += 1,
+                            Err(libc::ESRCH) => n[2] += 1,
+                            o => return Err(format!("write: {}", res(o))),
+                        }
+                        let t =
+                            pk::read_text(fd).map_err(|e| format!("read: {}", errno_name(e)))?;
+                        let st = pk::kv(&t, "state").unwrap_or_default();
+                        if !["alive", "exited", "revoked"].contains(&st.as_str()) {
+                            return Err(format!("state {st:?} in {t:?}"));
+                        }
+                    }
+                }
+                Ok(n)
+            })
+        })
+        .collect();
+    pk::put(go.wr.as_raw_fd(), b"g");
+    let text = pk::read_to_eof(rfd, Duration::from_secs(90));
+    pk::sleep_ms(100);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut tot = [0u64; 4];
+    let mut errs = Vec::new();
+    for w in workers {
+        match w.join().map_err(|_| "worker panicked")? {
+            Ok(n) => (0..4).for_each(|i| tot[i] += n[i]),
+            Err(e) => errs.push(e),
+        }
+    }
+    let text = text?;
+    println!(
+        "revoke/open-close-stress: opened/EIO/gone/ok {tot:?}; images: {}",
+        text.lines().count()
+    );
+    ensure!(errs.is_empty(), "{}", errs.join("; "));
+    ensure_eq!(c.wait_timeout(T20)?, Outcome::Exited(0, String::new()));
+    ensure!(tot[0] > 0 && tot[1] > 0, "the stress did not race: {tot:?}");
     Ok(())
 }
