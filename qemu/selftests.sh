@@ -26,7 +26,10 @@
 # PROCKILL_SELFTESTS=0 skips everything (counts "0 0"), as does a non-empty
 # PROCKILL_TESTS (make test's VM test filter) unless PROCKILL_SELFTESTS=1. --compare NOMOD MOD
 # only compares two --results files of earlier runs.
-# Logs: $PROCKILL_CACHE/logs/selftests-{nomod,mod}.{results,console}.
+# Logs (one directory per run; concurrent runs never share one):
+# $PROCKILL_CACHE/logs/selftests (the latest) ->
+# selftests.<time>.<pid>/{nomod,mod,nomod2,mod2}.{results,console,out}, and
+# cases (case, result without, result with, detail).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 CACHE=${PROCKILL_CACHE:-$HOME/.cache/prockill}
@@ -57,6 +60,7 @@ die() {
 stage=$(mktemp -d "${TMPDIR:-/tmp}/prockill-selftests.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$CACHE/logs"
+logs=$stage/logs
 declare -A runrc=([nomod]=0 [mod]=0 [nomod2]=0 [mod2]=0)
 if ((${#compare[@]})); then
     # Only compare two earlier runs' --results files (no build, no boot).
@@ -65,7 +69,12 @@ if ((${#compare[@]})); then
     cp "$stage/nomod.results" "$stage/list.all"
     cons=("${compare[0]%.results}.console" "${compare[1]%.results}.console")
 else
-cons=("$CACHE/logs/selftests-nomod.console" "$CACHE/logs/selftests-mod.console")
+logs=$CACHE/logs/selftests.$(date +%Y%m%d-%H%M%S).$$
+mkdir -p "$logs"
+ln -sfn "$(basename "$logs")" "$CACHE/logs/selftests"
+# Keep the 5 latest runs' logs.
+ls -1d "$CACHE"/logs/selftests.*.* 2>/dev/null | sort | head -n -5 | xargs -r rm -rf
+cons=("$logs/nomod.console" "$logs/mod.console")
 # ---- build (host, static, cached per kernel version and compiler) ----------
 [ -f "$CACHE/kernel-src.path" ] || die "no kernel source: run 'make setup'"
 SRC=$(cat "$CACHE/kernel-src.path")
@@ -123,11 +132,11 @@ boot() {
     vmtimeout=$(awk '{ s += $2 + 5 } END { print s + 180 }' "$stage/list")
     echo "== selftests on the debug kernel, module $([ ${#flag[@]} = 0 ] && echo loaded || echo not loaded): $(wc -l <"$stage/list") binaries" >&2
     PK_TIMINGS= "$here/run" --no-build --flavour debug "${flag[@]}" --dir "$stage" \
-        --results "$CACHE/logs/selftests-$run.results" --log "$CACHE/logs/selftests-$run.console" \
-        --timeout "$vmtimeout" -- sh /host/guest.sh >"$CACHE/logs/selftests-$run.out" 2>&1 || rc=$?
+        --results "$logs/$run.results" --log "$logs/$run.console" \
+        --timeout "$vmtimeout" -- sh /host/guest.sh >"$logs/$run.out" 2>&1 || rc=$?
     runrc[$run]=$rc
-    tr -d '\r' <"$CACHE/logs/selftests-$run.results" >"$stage/$run.results" 2>/dev/null || : >"$stage/$run.results"
-    grep -a '^selftest ' "$CACHE/logs/selftests-$run.console" | sed 's/^/  /' >&2 || true
+    tr -d '\r' <"$logs/$run.results" >"$stage/$run.results" 2>/dev/null || : >"$stage/$run.results"
+    grep -a '^selftest ' "$logs/$run.console" | sed 's/^/  /' >&2 || true
 }
 cp "$stage/list" "$stage/list.all"
 boot nomod "$stage/list.all"
@@ -227,7 +236,8 @@ if ((${#regressed[@]})) && ((${#compare[@]} == 0)); then
     fi
 fi
 fail=${#regressed[@]}
-cp "$stage/joined" "$CACHE/logs/selftests.cases"
+mkdir -p "$logs"
+cp "$stage/joined" "$logs/cases"
 notflaky() { awk -F'\t' 'NR == FNR { f[$1] = 1; next } !($1 in f)' <(printf '%s\n' "$known_flaky") "$stage/joined"; }
 base_fail=$(notflaky | awk -F'\t' '$2 == "fail"')
 base_skip=$(notflaky | awk -F'\t' '$2 == "skip"')
@@ -237,7 +247,7 @@ new=$(awk -F'\t' '$2 == "missing"' "$stage/joined")
 infra=()
 for mode in nomod mod; do
     grep -q '^PKST-DONE' "$stage/$mode.results" \
-        || infra+=("the run $( [ $mode = mod ] && echo with || echo without ) the module did not finish (qemu/run status ${runrc[$mode]}; console: $CACHE/logs/selftests-$mode.console)")
+        || infra+=("the run $( [ $mode = mod ] && echo with || echo without ) the module did not finish (qemu/run status ${runrc[$mode]}; console: $logs/$mode.console)")
 done
 # Kernel splats: those with the module count, unless every splat line of
 # those runs (timestamps, CPU/PID numbers and offsets aside) shows without it
@@ -247,8 +257,8 @@ splats() {
     for f; do [ ! -f "$f" ] || grep -a -F -f "$here/splat-patterns" "$f" || true; done | { grep -v -e 'cut here' -e 'Call Trace:' || true; } \
         | sed -E 's/^\[ *[0-9.]+\] *//; s/(CPU|PID): *[0-9]+/\1: N/g; s/\+0x[0-9a-f]+\/0x[0-9a-f]+//g; s/ +$//' | sort -u
 }
-modsplats=$(splats "${cons[1]}" "${cons[1]%-mod.console}-mod2.console")
-nomodsplats=$(splats "${cons[0]}" "${cons[0]%-nomod.console}-nomod2.console")
+modsplats=$(splats "${cons[1]}" "${cons[1]%mod.console}mod2.console")
+nomodsplats=$(splats "${cons[0]}" "${cons[0]%nomod.console}nomod2.console")
 newsplat=$(comm -23 <(printf '%s\n' "$modsplats" | sed '/^$/d') <(printf '%s\n' "$nomodsplats" | sed '/^$/d') | head -1)
 if [ -n "$newsplat" ]; then
     infra+=("kernel splat with the module, not seen without it: $newsplat (console: ${cons[1]})")
@@ -268,6 +278,6 @@ fi
 for x in "${fails[@]}"; do echo "FAIL selftest $x"; done
 for x in "${infra[@]}"; do echo "FAIL selftests: $x"; done
 fail=$((fail + ${#infra[@]}))
-echo "selftests: $pass passed, $fail failed (cases passing without the module; logs: $CACHE/logs/selftests-*)" >&2
+echo "selftests: $pass passed, $fail failed (cases passing without the module; logs: $logs)" >&2
 [ -z "$counts" ] || echo "$pass $fail" >"$counts"
 ((fail == 0))
