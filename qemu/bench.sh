@@ -77,30 +77,27 @@ fi
 
 # ---- chart: exec time against handles (log x); n = 0 as a horizontal line.
 dat=$out/scaling.dat
-{
-    echo "# n own_med own_p25 own_p75 others_med others_p25 others_p75 (µs)"
-    join <(awk '$1 == "DAT" && $2 == "own" { print $3, $4, $5, $6 }' "$results" | sort -k1,1) \
-         <(awk '$1 == "DAT" && $2 == "others" { print $3, $4, $5, $6 }' "$results" | sort -k1,1) | sort -n
-} >"$dat"
+awk '$1 == "DAT" { k = $3; n[k] = 1; v[$2, k] = $4 " " $5 " " $6 }
+     END { print "# n own(med p25 p75) others(med p25 p75) pidfd-control(med p25 p75), µs"
+           for (k in n) print k, v["own", k], v["others", k], v["pidfd", k] }' "$results" | sort -n >"$dat"
 own0=$(awk '$1 == 0 { print $2 }' "$dat")
-oth0=$(awk '$1 == 0 { print $5 }' "$dat")
 if [ -n "$own0" ]; then
     gnuplot <<EOF || die "gnuplot failed"
-set terminal pngcairo size 1000,600 font "DejaVu Sans,11"
+set terminal pngcairo size 1000,620 font "DejaVu Sans,11"
 set output "$png"
-set title "Exec cost against open kill handles (revoke=exec; median over rounds, bars p25 - p75)"
+set title "Exec cost against open handles (revoke=exec; median over rounds, bars p25 - p75)"
 set logscale x 10
-set xrange [0.7:14000]
-set xtics ("1" 1, "10" 10, "100" 100, "1000" 1000, "10000" 10000)
-set xlabel "kill handles open (n)"
+set xrange [0.7:45000]
+set xtics ("1" 1, "10" 10, "100" 100, "1000" 1000, "3000" 3000, "10000" 10000, "30000" 30000)
+set xlabel "handles open (n); n = 0 is the dashed line"
 set ylabel "exec /bin/true: release -> reaped (ms)"
 set yrange [0:*]
 set grid
 set key top left box opaque
-plot "$dat" using 1:(\$2/1000):(\$3/1000):(\$4/1000) with yerrorlines lw 2 pt 7 lc rgb "#c0392b" title "n handles on the exec'ing process (all revoked)", \
-     "$dat" using 1:(\$5/1000):(\$6/1000):(\$7/1000) with yerrorlines lw 2 pt 5 lc rgb "#2471a3" title "n handles on other processes", \
-     $own0/1000 with lines dt 2 lc rgb "#c0392b" title "n = 0 (own series)", \
-     $oth0/1000 with lines dt 3 lc rgb "#2471a3" title "n = 0 (others series)"
+plot "$dat" using 1:(\$2/1000):(\$3/1000):(\$4/1000) with yerrorlines lw 2 pt 7 lc rgb "#c0392b" title "n kill handles on the exec'ing process (all revoked)", \
+     "$dat" using 1:(\$8/1000):(\$9/1000):(\$10/1000) with yerrorlines lw 2 pt 9 lc rgb "#7f8c8d" title "control: n pidfds on the exec'ing process (no module work)", \
+     "$dat" using 1:(\$5/1000):(\$6/1000):(\$7/1000) with yerrorlines lw 2 pt 5 lc rgb "#2471a3" title "n kill handles on other processes", \
+     $own0/1000 with lines dt 2 lc rgb "#000000" title "n = 0"
 EOF
 fi
 
