@@ -88,8 +88,11 @@ key=$( { echo "$SRC"; echo "$kver"; echo "$RECIPE"; gcc --version | head -1; dpk
 bdir=$CACHE/selftests/$kver-$key
 mkdir -p "$CACHE/selftests"
 build_selftests() {
-    exec 8>"$CACHE/selftests/.lock"
-    flock 8
+    [ -f "$bdir/.built" ] && return 0
+    # One build at a time; held only while building (not during the boots).
+    (flock 8 && build_locked) 8>"$CACHE/selftests/.lock"
+}
+build_locked() {
     [ -f "$bdir/.built" ] && return 0
     rm -rf "$bdir"
     mkdir -p "$bdir"
