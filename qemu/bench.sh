@@ -97,7 +97,7 @@ set key top left box opaque
 plot "$dat" using 1:(\$2/1000):(\$3/1000):(\$4/1000) with yerrorlines lw 2 pt 7 lc rgb "#c0392b" title "n kill handles on the exec'ing process (all revoked)", \
      "$dat" using 1:(\$8/1000):(\$9/1000):(\$10/1000) with yerrorlines lw 2 pt 9 lc rgb "#7f8c8d" title "control: n pidfds on the exec'ing process (no module work)", \
      "$dat" using 1:(\$5/1000):(\$6/1000):(\$7/1000) with yerrorlines lw 2 pt 5 lc rgb "#2471a3" title "n kill handles on other processes", \
-     $own0/1000 with lines dt 2 lc rgb "#000000" title "n = 0"
+     $own0/1000 with lines dt 2 lc rgb "#000000" title "n = 0 (own series)"
 EOF
 fi
 

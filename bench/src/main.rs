@@ -547,6 +547,9 @@ fn ratios(v: &[f64], base: &[f64]) -> Vec<f64> {
 
 /// Human-readable duration from nanoseconds.
 fn dur(ns: f64) -> String {
+    if ns < 0.0 {
+        return format!("−{}", dur(-ns));
+    }
     if ns >= 1e6 {
         format!("{:.2} ms", ns / 1e6)
     } else if ns >= 1e4 {
@@ -990,7 +993,7 @@ fn bench_others(cfg: &Cfg, rep: &mut Report, holder: &mut Holder) -> Res<()> {
     set_state(holder, ModState::Unloaded, "")?;
     let nprocs = ps_scan()?;
     let rounds = cfg.rounds(31);
-    let samples = if cfg.quick { 4 } else { 12 };
+    let samples = if cfg.quick { 4 } else { 20 };
     // res[op][state] = per-round ns/op
     let mut res = vec![vec![Vec::with_capacity(rounds); states.len()]; ops.len()];
     for r in 0..rounds {
@@ -1100,7 +1103,7 @@ fn bench_revoke(cfg: &Cfg, rep: &mut Report, holder: &mut Holder) -> Res<()> {
         Err(_) => REVOKE_NS.to_vec(),
     };
     let rounds = cfg.rounds(15);
-    let reps = if cfg.quick { 3 } else { 7 };
+    let reps = if cfg.quick { 3 } else { 13 };
     // Warm up (page cache, binary).
     for _ in 0..3 {
         exec_with_own(&args, holder, 10, policy == "exec")?;
