@@ -752,7 +752,8 @@ fn bench_send(cfg: &Cfg, rep: &mut Report, target: i32) -> Res<()> {
     let pidfd = sys_pidfd_open(target);
     let dir = open_raw(&cstr(&format!("/proc/{target}")), libc::O_RDONLY | libc::O_DIRECTORY);
     let node = open_raw(&kill_path(target), libc::O_WRONLY);
-    if pidfd < 0 || dir < 0 || node < 0 {
+    let devnull = open_raw(&cstr("/dev/null"), libc::O_WRONLY);
+    if pidfd < 0 || dir < 0 || node < 0 || devnull < 0 {
         return os_err("send: opening the handles");
     }
     let p_node = Process::open_with(target, Backend::Node).map_err(|e| format!("crate node: {e}"))?;
@@ -788,6 +789,14 @@ fn bench_send(cfg: &Cfg, rep: &mut Report, target: i32) -> Res<()> {
             }
             Ok(())
         }),
+        variant("reference: write(2) of the same bytes to /dev/null (the VFS write path alone)", None, |n| {
+            for _ in 0..n {
+                // SAFETY: valid buffer.
+                let r = unsafe { libc::write(devnull, text.as_ptr().cast(), text.len()) };
+                check(r as i64, "write /dev/null")?;
+            }
+            Ok(())
+        }),
         variant("ioctl(PROCKILL_IOC_SEND)", None, |n| {
             for _ in 0..n {
                 // SAFETY: SEND reads one struct prockill_send.
@@ -820,7 +829,7 @@ fn bench_send(cfg: &Cfg, rep: &mut Report, target: i32) -> Res<()> {
     rep.md("");
     table(rep, &vars, &res, "pidfd_send_signal(pidfd)");
     drop(vars);
-    for fd in [pidfd, dir, node] {
+    for fd in [pidfd, dir, node, devnull] {
         close(fd);
     }
     Ok(())
