@@ -25,7 +25,8 @@
 # needed (qemu/pk image debug). --only REGEX keeps the list lines matching it.
 # PROCKILL_SELFTESTS=0 skips everything (counts "0 0"), as does a non-empty
 # PROCKILL_TESTS (make test's VM test filter) unless PROCKILL_SELFTESTS=1. --compare NOMOD MOD
-# only compares two --results files of earlier runs.
+# only compares two --results files of earlier runs. PROCKILL_SELFTESTS_LIST
+# replaces qemu/selftests/list (to test this script with a fake binary).
 # Logs (one directory per run; concurrent runs never share one):
 # $PROCKILL_CACHE/logs/selftests (the latest) ->
 # selftests.<time>.<pid>/{nomod,mod,nomod2,mod2}.{results,console,out}, and
@@ -34,13 +35,15 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 CACHE=${PROCKILL_CACHE:-$HOME/.cache/prockill}
 build=1 counts= only= compare=()
+# The list of binaries and known-flaky cases (another one: for testing this script).
+listfile=${PROCKILL_SELFTESTS_LIST:-$here/selftests/list}
 while (($#)); do
     case $1 in
         --no-build) build=0; shift ;;
         --compare) compare=("${2:?}" "${3:?}"); shift 3 ;;
         --counts) counts=${2:?}; shift 2 ;;
         --only) only=${2:?}; shift 2 ;;
-        *) sed -n '2,32s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+        *) sed -n '2,34s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
     esac
 done
 # make test with a PROCKILL_TESTS filter is a quick run: no selftests unless
@@ -116,7 +119,7 @@ echo "selftests: binaries in $bdir ($(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGI
 # ---- the guest's directory --------------------------------------------------
 for s in "${SUITES[@]}"; do cp -a "$bdir/$s" "$stage/$s"; done
 cp "$here/selftests/guest.sh" "$stage/guest.sh"
-grep -vE '^[[:space:]]*(#|$|flaky )' "$here/selftests/list" | { if [ -n "$only" ]; then grep -E -- "$only" || true; else cat; fi; } >"$stage/list"
+grep -vE '^[[:space:]]*(#|$|flaky )' "$listfile" | { if [ -n "$only" ]; then grep -E -- "$only" || true; else cat; fi; } >"$stage/list"
 [ -s "$stage/list" ] || die "no selftest selected (--only '$only')"
 while read -r t _; do [ -x "$stage/$t" ] || die "qemu/selftests/list: $t was not built"; done <"$stage/list"
 
@@ -187,7 +190,7 @@ awk -F'\t' -v OFS='\t' '
 
 # Known-flaky cases (qemu/selftests/list "flaky ERE" lines) are reported but
 # never counted.
-sed -n 's/^flaky[[:space:]]\{1,\}//p' "$here/selftests/list" >"$stage/flaky.re"
+sed -n 's/^flaky[[:space:]]\{1,\}//p' "$listfile" >"$stage/flaky.re"
 known_flaky=$(awk -F'\t' 'NR == FNR { re[n++] = $0; next } { for (i = 0; i < n; i++) if ($1 ~ re[i]) { print; next } }' \
     "$stage/flaky.re" "$stage/joined")
 pass=0 fail=0
