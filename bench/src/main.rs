@@ -110,7 +110,10 @@ fn calibrate_tsc(secs: f64) -> f64 {
 
 fn module_loaded() -> bool {
     std::fs::read_to_string("/proc/modules")
-        .map(|t| t.lines().any(|l| l.split_whitespace().next() == Some(MODULE_NAME)))
+        .map(|t| {
+            t.lines()
+                .any(|l| l.split_whitespace().next() == Some(MODULE_NAME))
+        })
         .unwrap_or(false)
 }
 
@@ -166,7 +169,10 @@ fn pin_to_cpu(cpu: usize) -> Res<()> {
 }
 
 fn raise_nofile() -> Res<()> {
-    let lim = libc::rlimit { rlim_cur: 65536, rlim_max: 65536 };
+    let lim = libc::rlimit {
+        rlim_cur: 65536,
+        rlim_max: 65536,
+    };
     // SAFETY: valid pointer.
     if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } < 0 {
         return os_err("setrlimit(RLIMIT_NOFILE, 65536)");
@@ -332,7 +338,12 @@ impl Holder {
                 let _ = write_u32(ack_w.as_raw_fd(), reply);
             }
         }
-        Ok(Holder { pid, cmd: cmd_w, ack: ack_r, held: (0, 0) })
+        Ok(Holder {
+            pid,
+            cmd: cmd_w,
+            ack: ack_r,
+            held: (0, 0),
+        })
     }
 
     fn command(&mut self, op: u32, target: i32, n: usize) -> Res<u32> {
@@ -538,7 +549,11 @@ struct Q {
 }
 
 fn q(v: &[f64]) -> Q {
-    Q { med: quantile(v, 0.5), p25: quantile(v, 0.25), p75: quantile(v, 0.75) }
+    Q {
+        med: quantile(v, 0.5),
+        p25: quantile(v, 0.25),
+        p75: quantile(v, 0.75),
+    }
 }
 
 fn ratios(v: &[f64], base: &[f64]) -> Vec<f64> {
@@ -614,7 +629,8 @@ impl Report {
             let _ = writeln!(s, "DAT {l}");
         }
         s.push_str("PK-BENCH-END\n");
-        f.write_all(s.as_bytes()).map_err(|e| format!("write {path}: {e}"))
+        f.write_all(s.as_bytes())
+            .map_err(|e| format!("write {path}: {e}"))
     }
 }
 
@@ -628,8 +644,16 @@ struct Variant<'a> {
     op: Box<dyn FnMut(usize) -> Res<()> + 'a>,
 }
 
-fn variant<'a>(name: &str, target: Option<f64>, op: impl FnMut(usize) -> Res<()> + 'a) -> Variant<'a> {
-    Variant { name: name.to_string(), target, op: Box::new(op) }
+fn variant<'a>(
+    name: &str,
+    target: Option<f64>,
+    op: impl FnMut(usize) -> Res<()> + 'a,
+) -> Variant<'a> {
+    Variant {
+        name: name.to_string(),
+        target,
+        op: Box::new(op),
+    }
 }
 
 /// Iterations per batch so that the baseline batch takes about `batch`.
@@ -661,7 +685,12 @@ const SUB: usize = 4;
 /// Runs `rounds` rounds of every variant, rotating the order; in a round a
 /// variant runs SUB sub-batches and keeps the fastest. Returns ns/op per
 /// variant per round.
-fn run_rounds(vars: &mut [Variant], rounds: usize, batch: Duration, max: usize) -> Res<Vec<Vec<f64>>> {
+fn run_rounds(
+    vars: &mut [Variant],
+    rounds: usize,
+    batch: Duration,
+    max: usize,
+) -> Res<Vec<Vec<f64>>> {
     let n = calibrate(&mut vars[0].op, batch / SUB as u32, max)?;
     for v in vars.iter_mut() {
         (v.op)(n)?; // warm up
@@ -685,7 +714,9 @@ fn run_rounds(vars: &mut [Variant], rounds: usize, batch: Duration, max: usize) 
 
 /// A markdown table: one row per variant, ratios against variant 0.
 fn table(rep: &mut Report, vars: &[Variant], res: &[Vec<f64>], base_name: &str) {
-    rep.md(format!("| operation | median | p25 – p75 | ratio to {base_name} (p25 – p75) | target |"));
+    rep.md(format!(
+        "| operation | median | p25 – p75 | ratio to {base_name} (p25 – p75) | target |"
+    ));
     rep.md("|---|---:|---:|---:|---|");
     for (i, v) in vars.iter().enumerate() {
         let x = q(&res[i]);
@@ -706,7 +737,14 @@ fn table(rep: &mut Report, vars: &[Variant], res: &[Vec<f64>], base_name: &str) 
             }
             (ratio_s(r), t)
         };
-        rep.md(format!("| {} | {} | {} | {} | {} |", v.name, dur(x.med), spread(x), rs, ts));
+        rep.md(format!(
+            "| {} | {} | {} | {} | {} |",
+            v.name,
+            dur(x.med),
+            spread(x),
+            rs,
+            ts
+        ));
     }
     rep.md("");
 }
@@ -737,7 +775,15 @@ fn sys_pidfd_open(pid: i32) -> RawFd {
 
 fn sys_pidfd_send(fd: RawFd, sig: i32) -> i64 {
     // SAFETY: plain syscall; NULL info.
-    unsafe { libc::syscall(libc::SYS_pidfd_send_signal, fd, sig, std::ptr::null::<u8>(), 0) }
+    unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            fd,
+            sig,
+            std::ptr::null::<u8>(),
+            0,
+        )
+    }
 }
 
 fn check(r: i64, what: &str) -> Res<()> {
@@ -750,17 +796,25 @@ fn check(r: i64, what: &str) -> Res<()> {
 
 fn bench_send(cfg: &Cfg, rep: &mut Report, target: i32) -> Res<()> {
     let pidfd = sys_pidfd_open(target);
-    let dir = open_raw(&cstr(&format!("/proc/{target}")), libc::O_RDONLY | libc::O_DIRECTORY);
+    let dir = open_raw(
+        &cstr(&format!("/proc/{target}")),
+        libc::O_RDONLY | libc::O_DIRECTORY,
+    );
     let node = open_raw(&kill_path(target), libc::O_WRONLY);
     let devnull = open_raw(&cstr("/dev/null"), libc::O_WRONLY);
     if pidfd < 0 || dir < 0 || node < 0 || devnull < 0 {
         return os_err("send: opening the handles");
     }
-    let p_node = Process::open_with(target, Backend::Node).map_err(|e| format!("crate node: {e}"))?;
-    let p_pidfd = Process::open_with(target, Backend::Pidfd).map_err(|e| format!("crate pidfd: {e}"))?;
+    let p_node =
+        Process::open_with(target, Backend::Node).map_err(|e| format!("crate node: {e}"))?;
+    let p_pidfd =
+        Process::open_with(target, Backend::Pidfd).map_err(|e| format!("crate pidfd: {e}"))?;
     let sig = Signal::new(SIG as u32).unwrap();
     let text = SIG.to_string();
-    let send_arg = prockill::uapi::prockill_send { sig: SIG as u32, flags: 0 };
+    let send_arg = prockill::uapi::prockill_send {
+        sig: SIG as u32,
+        flags: 0,
+    };
     let mut vars = vec![
         variant("pidfd_send_signal(pidfd)", None, |n| {
             for _ in 0..n {
@@ -789,18 +843,24 @@ fn bench_send(cfg: &Cfg, rep: &mut Report, target: i32) -> Res<()> {
             }
             Ok(())
         }),
-        variant("reference: write(2) of the same bytes to /dev/null (the VFS write path alone)", None, |n| {
-            for _ in 0..n {
-                // SAFETY: valid buffer.
-                let r = unsafe { libc::write(devnull, text.as_ptr().cast(), text.len()) };
-                check(r as i64, "write /dev/null")?;
-            }
-            Ok(())
-        }),
+        variant(
+            "reference: write(2) of the same bytes to /dev/null (the VFS write path alone)",
+            None,
+            |n| {
+                for _ in 0..n {
+                    // SAFETY: valid buffer.
+                    let r = unsafe { libc::write(devnull, text.as_ptr().cast(), text.len()) };
+                    check(r as i64, "write /dev/null")?;
+                }
+                Ok(())
+            },
+        ),
         variant("ioctl(PROCKILL_IOC_SEND)", None, |n| {
             for _ in 0..n {
                 // SAFETY: SEND reads one struct prockill_send.
-                let r = unsafe { libc::ioctl(node, prockill::ioctl::PROCKILL_IOC_SEND as _, &send_arg) };
+                let r = unsafe {
+                    libc::ioctl(node, prockill::ioctl::PROCKILL_IOC_SEND as _, &send_arg)
+                };
                 check(r as i64, "ioctl SEND")?;
             }
             Ok(())
@@ -956,7 +1016,9 @@ impl ModState {
         match self {
             ModState::Unloaded => "module not loaded".into(),
             ModState::Loaded => "loaded, no handle open".into(),
-            ModState::LoadedHandles => format!("loaded, {OTHERS_HANDLES} handles on 100 other processes"),
+            ModState::LoadedHandles => {
+                format!("loaded, {OTHERS_HANDLES} handles on 100 other processes")
+            }
         }
     }
 }
@@ -974,14 +1036,22 @@ fn set_state(holder: &mut Holder, want: ModState, params: &str) -> Res<()> {
             if !loaded {
                 insmod(params)?;
             }
-            holder.hold(if want == ModState::LoadedHandles { OTHERS_HANDLES } else { 0 })?;
+            holder.hold(if want == ModState::LoadedHandles {
+                OTHERS_HANDLES
+            } else {
+                0
+            })?;
         }
     }
     Ok(())
 }
 
 fn bench_others(cfg: &Cfg, rep: &mut Report, holder: &mut Holder) -> Res<()> {
-    let states = [ModState::Unloaded, ModState::Loaded, ModState::LoadedHandles];
+    let states = [
+        ModState::Unloaded,
+        ModState::Loaded,
+        ModState::LoadedHandles,
+    ];
     let args = ExecArgs::new(TRUE_BIN);
     // (name, target?, op)
     type Op<'a> = Box<dyn FnMut() -> Res<()> + 'a>;
@@ -1055,10 +1125,22 @@ fn bench_others(cfg: &Cfg, rep: &mut Report, holder: &mut Holder) -> Res<()> {
                         if r.med <= *l { "PASS" } else { "MISS" }
                     ));
                 }
-                (ratio_s(r), target.map(|l| verdict(r, l)).unwrap_or_default())
+                (
+                    ratio_s(r),
+                    target.map(|l| verdict(r, l)).unwrap_or_default(),
+                )
             };
-            let n = if s == 0 { name.to_string() } else { String::new() };
-            rep.md(format!("| {n} | {} | {} | {} | {rs} | {ts} |", st.label(), dur(x.med), spread(x)));
+            let n = if s == 0 {
+                name.to_string()
+            } else {
+                String::new()
+            };
+            rep.md(format!(
+                "| {n} | {} | {} | {} | {rs} | {ts} |",
+                st.label(),
+                dur(x.med),
+                spread(x)
+            ));
         }
     }
     rep.md("");
@@ -1099,7 +1181,6 @@ fn exec_plain(args: &ExecArgs) -> Res<f64> {
     child.go_wait()
 }
 
-
 fn bench_revoke(cfg: &Cfg, rep: &mut Report, holder: &mut Holder) -> Res<()> {
     set_state(holder, ModState::Loaded, "revoke=exec")?;
     // Experiment knobs (not used by make bench): PK_BENCH_REVOKE_NS=0,300,...
@@ -1129,7 +1210,12 @@ fn bench_revoke(cfg: &Cfg, rep: &mut Report, holder: &mut Holder) -> Res<()> {
             holder.hold(0)?;
             let mut v = Vec::new();
             for k in 0..reps_n {
-                v.push(exec_with_own(&args, holder, ns[i], r == 0 && k == 0 && policy == "exec")?);
+                v.push(exec_with_own(
+                    &args,
+                    holder,
+                    ns[i],
+                    r == 0 && k == 0 && policy == "exec",
+                )?);
             }
             own[i].push(v.iter().cloned().fold(f64::INFINITY, f64::min));
             // Others' handles: the holder keeps n handles on the sleepers.
@@ -1165,7 +1251,12 @@ fn bench_revoke(cfg: &Cfg, rep: &mut Report, holder: &mut Holder) -> Res<()> {
     rep.md("");
     rep.md("| n | own: median | own: p25 – p75 | own: ratio to n=0 | own minus control, over n=0 | others: median | others: p25 – p75 | others: ratio to n=0 | control, n pidfds on the exec'ing process: median | control: ratio to n=0 |");
     rep.md("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    let diff0 = q(&own[0].iter().zip(&ctl[0]).map(|(a, b)| a - b).collect::<Vec<_>>()).med;
+    let diff0 = q(&own[0]
+        .iter()
+        .zip(&ctl[0])
+        .map(|(a, b)| a - b)
+        .collect::<Vec<_>>())
+    .med;
     let mut per_handle = Vec::new();
     for (i, &n) in ns.iter().enumerate() {
         let o = q(&own[i]);
@@ -1180,7 +1271,12 @@ fn bench_revoke(cfg: &Cfg, rep: &mut Report, holder: &mut Holder) -> Res<()> {
         let extra = if n > 0 {
             let e = d / n as f64;
             per_handle.push((n, d));
-            format!("{} ({} per handle)", dur(d), dur(e))
+            if n >= 1000 {
+                format!("{} ({} per handle)", dur(d), dur(e))
+            } else {
+                // Below the noise: no per-handle figure.
+                dur(d)
+            }
         } else {
             "—".into()
         };
@@ -1201,9 +1297,24 @@ fn bench_revoke(cfg: &Cfg, rep: &mut Report, holder: &mut Holder) -> Res<()> {
             rc.p25,
             rc.p75
         ));
-        rep.dat.push(format!("pidfd {n} {:.3} {:.3} {:.3}", c.med / 1e3, c.p25 / 1e3, c.p75 / 1e3));
-        rep.dat.push(format!("own {n} {:.3} {:.3} {:.3}", o.med / 1e3, o.p25 / 1e3, o.p75 / 1e3));
-        rep.dat.push(format!("others {n} {:.3} {:.3} {:.3}", t.med / 1e3, t.p25 / 1e3, t.p75 / 1e3));
+        rep.dat.push(format!(
+            "pidfd {n} {:.3} {:.3} {:.3}",
+            c.med / 1e3,
+            c.p25 / 1e3,
+            c.p75 / 1e3
+        ));
+        rep.dat.push(format!(
+            "own {n} {:.3} {:.3} {:.3}",
+            o.med / 1e3,
+            o.p25 / 1e3,
+            o.p75 / 1e3
+        ));
+        rep.dat.push(format!(
+            "others {n} {:.3} {:.3} {:.3}",
+            t.med / 1e3,
+            t.p25 / 1e3,
+            t.p75 / 1e3
+        ));
     }
     rep.md("");
     // Linear in own handles: the module's share (own minus the pidfd
@@ -1243,8 +1354,18 @@ fn bench_revoke(cfg: &Cfg, rep: &mut Report, holder: &mut Holder) -> Res<()> {
         worst.0,
         if flat { "PASS" } else { "MISS" }
     );
-    rep.md(format!("- Linear in own handles: {}", lin_s.replace(": PASS", ": **PASS**").replace(": MISS", ": **MISS**")));
-    rep.md(format!("- Flat in others' handles: {}", flat_s.replace(": PASS", ": **PASS**").replace(": MISS", ": **MISS**")));
+    rep.md(format!(
+        "- Linear in own handles: {}",
+        lin_s
+            .replace(": PASS", ": **PASS**")
+            .replace(": MISS", ": **MISS**")
+    ));
+    rep.md(format!(
+        "- Flat in others' handles: {}",
+        flat_s
+            .replace(": PASS", ": **PASS**")
+            .replace(": MISS", ": **MISS**")
+    ));
     rep.md("");
     rep.md("![exec time against open handles](bench-scaling.png)");
     rep.md("");
@@ -1257,7 +1378,8 @@ fn bench_revoke(cfg: &Cfg, rep: &mut Report, holder: &mut Holder) -> Res<()> {
 
 /// Σ active_objs × objsize per cache, from /proc/slabinfo.
 fn slab_bytes() -> Res<Vec<(String, i64)>> {
-    let t = std::fs::read_to_string("/proc/slabinfo").map_err(|e| format!("/proc/slabinfo: {e}"))?;
+    let t =
+        std::fs::read_to_string("/proc/slabinfo").map_err(|e| format!("/proc/slabinfo: {e}"))?;
     Ok(t.lines()
         .skip(2)
         .filter_map(|l| {
@@ -1303,7 +1425,10 @@ fn bench_memory(cfg: &Cfg, rep: &mut Report, sleepers: &[i32]) -> Res<()> {
     close(hi);
     close(null);
     let kinds = [
-        (Kind::Node, "kill node: open(\"/proc/<pid>/kill\", O_WRONLY)"),
+        (
+            Kind::Node,
+            "kill node: open(\"/proc/<pid>/kill\", O_WRONLY)",
+        ),
         (Kind::Pidfd, "pidfd_open"),
         (Kind::Dir, "open(\"/proc/<pid>\", O_DIRECTORY)"),
     ];
@@ -1350,7 +1475,11 @@ fn bench_memory(cfg: &Cfg, rep: &mut Report, sleepers: &[i32]) -> Res<()> {
             slab_mi[k].push((mi1 - mi0) as f64 * 1024.0 / MEM_HANDLES as f64);
             if kinds[k].0 == Kind::Node {
                 delta.sort_by_key(|d| -d.1);
-                top = delta.into_iter().filter(|d| d.1 >= MEM_HANDLES as i64).take(4).collect();
+                top = delta
+                    .into_iter()
+                    .filter(|d| d.1 >= MEM_HANDLES as i64)
+                    .take(4)
+                    .collect();
             }
         }
     }
@@ -1411,7 +1540,10 @@ fn run(cfg: &Cfg, only: &[String], rep: &mut Report) -> Res<()> {
     let mut holder = Holder::spawn(&sleepers, 1)?;
     let target = sleepers[0];
     let t_all = Instant::now();
-    let mut timed = |name: &str, f: &mut dyn FnMut(&mut Holder, &mut Report) -> Res<()>, rep: &mut Report| -> Res<()> {
+    let mut timed = |name: &str,
+                     f: &mut dyn FnMut(&mut Holder, &mut Report) -> Res<()>,
+                     rep: &mut Report|
+     -> Res<()> {
         if !want(name) {
             return Ok(());
         }
@@ -1419,27 +1551,45 @@ fn run(cfg: &Cfg, only: &[String], rep: &mut Report) -> Res<()> {
         let t = Instant::now();
         f(&mut holder, rep)?;
         eprintln!("pk-bench: {name} done in {:.1}s", t.elapsed().as_secs_f64());
-        rep.meta(&format!("time_{name}"), format!("{:.1}", t.elapsed().as_secs_f64()));
+        rep.meta(
+            &format!("time_{name}"),
+            format!("{:.1}", t.elapsed().as_secs_f64()),
+        );
         Ok(())
     };
-    timed("send", &mut |h, rep| {
-        set_state(h, ModState::Loaded, "")?;
-        bench_send(cfg, rep, target)
-    }, rep)?;
-    timed("handle", &mut |h, rep| {
-        set_state(h, ModState::Loaded, "")?;
-        bench_handle(cfg, rep, target)
-    }, rep)?;
+    timed(
+        "send",
+        &mut |h, rep| {
+            set_state(h, ModState::Loaded, "")?;
+            bench_send(cfg, rep, target)
+        },
+        rep,
+    )?;
+    timed(
+        "handle",
+        &mut |h, rep| {
+            set_state(h, ModState::Loaded, "")?;
+            bench_handle(cfg, rep, target)
+        },
+        rep,
+    )?;
     timed("others", &mut |h, rep| bench_others(cfg, rep, h), rep)?;
     timed("revoke", &mut |h, rep| bench_revoke(cfg, rep, h), rep)?;
-    timed("memory", &mut |h, rep| {
-        set_state(h, ModState::Loaded, "")?;
-        bench_memory(cfg, rep, &sleepers)
-    }, rep)?;
+    timed(
+        "memory",
+        &mut |h, rep| {
+            set_state(h, ModState::Loaded, "")?;
+            bench_memory(cfg, rep, &sleepers)
+        },
+        rep,
+    )?;
     set_state(&mut holder, ModState::Unloaded, "")?;
     drop(holder);
     drop(guard);
-    rep.meta("time_total", format!("{:.1}", t_all.elapsed().as_secs_f64()));
+    rep.meta(
+        "time_total",
+        format!("{:.1}", t_all.elapsed().as_secs_f64()),
+    );
     Ok(())
 }
 
@@ -1462,24 +1612,44 @@ fn main() {
         match a.as_str() {
             "--quick" => cfg.quick = true,
             "--results" => results = args.next(),
-            "--only" => only = args.next().unwrap_or_default().split(',').map(String::from).collect(),
+            "--only" => {
+                only = args
+                    .next()
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(String::from)
+                    .collect()
+            }
             _ => {
                 eprintln!("usage: pk-bench [--quick] [--results FILE] [--only send,handle,others,revoke,memory]");
                 std::process::exit(2);
             }
         }
     }
-    let mut rep = Report { md: Vec::new(), dat: Vec::new(), meta: Vec::new(), summary: Vec::new() };
+    let mut rep = Report {
+        md: Vec::new(),
+        dat: Vec::new(),
+        meta: Vec::new(),
+        summary: Vec::new(),
+    };
     let mut uts: libc::utsname = unsafe { std::mem::zeroed() };
     // SAFETY: valid pointer.
     unsafe { libc::uname(&mut uts) };
     let field = |f: &[libc::c_char]| {
         // SAFETY: uname NUL-terminates its fields.
-        unsafe { std::ffi::CStr::from_ptr(f.as_ptr()) }.to_string_lossy().into_owned()
+        unsafe { std::ffi::CStr::from_ptr(f.as_ptr()) }
+            .to_string_lossy()
+            .into_owned()
     };
-    rep.meta("kernel", format!("{} {}", field(&uts.release), field(&uts.version)));
+    rep.meta(
+        "kernel",
+        format!("{} {}", field(&uts.release), field(&uts.version)),
+    );
     // SAFETY: plain call.
-    rep.meta("guest_cpus", unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.to_string());
+    rep.meta(
+        "guest_cpus",
+        unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.to_string(),
+    );
     rep.meta("quick", cfg.quick.to_string());
     let (m0, t0) = clock_edge();
     let hz = calibrate_tsc(1.0);
