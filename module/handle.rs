@@ -23,6 +23,7 @@
 use crate::policy::{self, Policy};
 use crate::{ffi, registry, signal, uapi};
 use core::fmt::Write;
+use core::marker::PhantomData;
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_void};
 use kernel::fs::File;
@@ -30,7 +31,7 @@ use kernel::list::{ListArc, ListLinks};
 use kernel::prelude::*;
 use kernel::seq_file::{seq_print, SeqFile};
 use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
-use kernel::sync::Arc;
+use kernel::sync::{rcu, Arc};
 use kernel::uaccess::{UserPtr, UserSlice};
 
 /// `FMODE_WRITE` (`include/linux/fs.h`; a `__force` cast bindgen skips).
@@ -128,24 +129,15 @@ impl TaskRef {
         self.0
     }
 
-    /// Whether the target counts as exited for a node of `kind`: for a
-    /// process, no thread is left (`signal->live == 0`); for a thread, it
-    /// is a zombie or dead (`exit_state != 0`).
-    fn exited(&self, kind: Kind) -> bool {
-        // SAFETY: The task is alive (type invariant) and so is its signal
-        // struct, which lives as long as any task_struct of the group.
-        unsafe {
-            match kind {
-                Kind::Process => core::ptr::read_volatile(&(*(*self.0).signal).live.counter) == 0,
-                Kind::Thread => core::ptr::read_volatile(&(*self.0).exit_state) != 0,
-            }
-        }
+    /// The task, borrowed for as long as this reference lives.
+    fn borrow(&self) -> TaskPtr<'_> {
+        // INVARIANT: We hold a reference on the task while `self` is borrowed.
+        TaskPtr(self.0, PhantomData)
     }
 
     /// Takes `signal->exec_update_lock` for reading; killable.
     fn exec_lock(&self) -> Result<ExecLockGuard<'_>> {
-        // SAFETY: The task and its signal struct are alive (type invariant).
-        let lock = unsafe { &raw mut (*(*self.0).signal).exec_update_lock };
+        let lock = self.borrow().exec_update_lock();
         // SAFETY: `lock` is a valid, initialized rw_semaphore.
         let ret = unsafe { bindings::down_read_killable(lock) };
         if ret != 0 {
@@ -160,6 +152,51 @@ impl Drop for TaskRef {
     fn drop(&mut self) {
         // SAFETY: We own one reference (type invariant).
         unsafe { bindings::put_task_struct(self.0) };
+    }
+}
+
+/// A task that stays valid for `'a`, without a reference of its own:
+/// borrowed from a [`TaskRef`], or found under an RCU read lock.
+///
+/// # Invariants
+///
+/// `self.0` points to a valid task for all of `'a`.
+#[derive(Clone, Copy)]
+struct TaskPtr<'a>(*mut bindings::task_struct, PhantomData<&'a ()>);
+
+impl<'a> TaskPtr<'a> {
+    /// The task using `pid` as its PID, valid while `_rcu` is held.
+    fn find(pid: &PidRef, _rcu: &'a rcu::Guard) -> Option<Self> {
+        // SAFETY: `pid` is valid; `pid_task` needs the RCU read lock, held
+        // through `_rcu`.
+        let t = unsafe { bindings::pid_task(pid.as_ptr(), bindings::pid_type_PIDTYPE_PID) };
+        // INVARIANT: Task structs are freed after an RCU grace period, so `t`
+        // stays valid while `_rcu`, and so `'a`, lasts.
+        (!t.is_null()).then_some(TaskPtr(t, PhantomData))
+    }
+
+    fn as_ptr(self) -> *mut bindings::task_struct {
+        self.0
+    }
+
+    /// Whether the target counts as exited for a node of `kind`: for a
+    /// process, no thread is left (`signal->live == 0`); for a thread, it
+    /// is a zombie or dead (`exit_state != 0`).
+    fn exited(self, kind: Kind) -> bool {
+        // SAFETY: The task is valid (type invariant) and so is its signal
+        // struct, which lives as long as any task_struct of the group.
+        unsafe {
+            match kind {
+                Kind::Process => core::ptr::read_volatile(&(*(*self.0).signal).live.counter) == 0,
+                Kind::Thread => core::ptr::read_volatile(&(*self.0).exit_state) != 0,
+            }
+        }
+    }
+
+    /// `signal->exec_update_lock` of the task.
+    fn exec_update_lock(self) -> *mut bindings::rw_semaphore {
+        // SAFETY: The task and its signal struct are valid (type invariant).
+        unsafe { &raw mut (*(*self.0).signal).exec_update_lock }
     }
 }
 
@@ -306,7 +343,7 @@ impl Handle {
             return State::Revoked(r);
         }
         match self.pid.task() {
-            Some(t) if !self.gone(&t) => State::Alive,
+            Some(t) if !self.gone(t.borrow()) => State::Alive,
             _ => State::Exited,
         }
     }
@@ -319,7 +356,7 @@ impl Handle {
     /// thread, which also takes over the leader's start time, so only the
     /// task itself tells them apart. A process node follows the process; a
     /// thread node does not follow its TID to another thread.
-    fn gone(&self, task: &TaskRef) -> bool {
+    fn gone(&self, task: TaskPtr<'_>) -> bool {
         task.exited(self.kind)
             || (self.kind == Kind::Thread && task.as_ptr() as usize != self.task_id)
     }
@@ -350,19 +387,41 @@ impl Handle {
     }
 
     /// Sends `sig` (0 probes) with the authority of the opener (`file`).
+    ///
+    /// The fast path takes no reference: under RCU the task cannot be
+    /// freed, and `down_read_trylock()` does not sleep. Only when an exec
+    /// holds the lock does the write take references and wait for it.
     fn send(&self, file: &File, sig: u32) -> Result {
         if self.revoked_reason().is_some() {
             return Err(EIO);
         }
+        {
+            let rcu = rcu::read_lock();
+            let task = TaskPtr::find(&self.pid, &rcu).ok_or(ESRCH)?;
+            let lock = task.exec_update_lock();
+            // SAFETY: `lock` is a valid, initialized rw_semaphore.
+            if unsafe { bindings::down_read_trylock(lock) } != 0 {
+                let ret = self.send_locked(file, task, sig);
+                // SAFETY: We took the lock for reading just above.
+                unsafe { bindings::up_read(lock) };
+                return ret;
+            }
+        }
         let task = self.pid.task().ok_or(ESRCH)?;
         let _exec = task.exec_lock()?;
+        self.send_locked(file, task.borrow(), sig)
+    }
+
+    /// The checks and the send, with the target's `exec_update_lock` held
+    /// for reading. Does not sleep.
+    fn send_locked(&self, file: &File, task: TaskPtr<'_>, sig: u32) -> Result {
         if self.revoked_reason().is_some() {
             return Err(EIO);
         }
-        if self.gone(&task) {
+        if self.gone(task) {
             return Err(ESRCH);
         }
-        if !may_signal(file, &task, false) {
+        if !may_signal(file, task, false) {
             return Err(EPERM);
         }
         if sig == 0 {
@@ -441,28 +500,28 @@ impl Handle {
 /// `kill_ok_by_cred()` of `kernel/signal.c`, applied to the opener. At open
 /// (`at_open`), a process may also signal its own thread group, as
 /// `check_kill_permission()` allows.
-fn may_signal(file: &File, task: &TaskRef, at_open: bool) -> bool {
-    // SAFETY: `task` is alive and `current` is valid: plain field reads.
+fn may_signal(file: &File, task: TaskPtr<'_>, at_open: bool) -> bool {
+    // SAFETY: `task` is valid and `current` is valid: plain field reads.
     let same_group = unsafe { (*task.as_ptr()).tgid == (*kernel::current!().as_ptr()).tgid };
     if at_open && same_group {
         return true;
     }
     let c = file.cred().as_ptr();
-    // SAFETY: `task` is alive; `get_task_cred` returns a counted reference.
-    let t = unsafe { bindings::get_task_cred(task.as_ptr()) };
-    // SAFETY: Both credentials are valid: `c` is the file's, held by the
-    // file, and we hold a reference on `t` until `put_cred` below.
-    let ok = unsafe {
+    let _rcu = rcu::read_lock();
+    // SAFETY: `task` is valid; `real_cred` is an RCU-protected pointer
+    // (`__task_cred()`), read once under the RCU read lock held above.
+    let t = unsafe { core::ptr::read_volatile(&(*task.as_ptr()).real_cred) };
+    // SAFETY: `c` is the file's credential, held by the file; `t` stays
+    // valid until the RCU read lock is dropped. `file_ns_capable` does not
+    // sleep (`kill_ok_by_cred()` calls `ns_capable()` under RCU too).
+    unsafe {
         let (c, t) = (&*c, &*t);
         c.euid.val == t.suid.val
             || c.euid.val == t.uid.val
             || c.uid.val == t.suid.val
             || c.uid.val == t.uid.val
             || bindings::file_ns_capable(file.as_ptr(), t.user_ns, bindings::CAP_KILL as c_int)
-    };
-    // SAFETY: Drops the reference `get_task_cred` took.
-    unsafe { bindings::put_cred(t) };
-    ok
+    }
 }
 
 /// A fixed buffer implementing `fmt::Write`, for the status text.
@@ -526,10 +585,10 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
     let writable = unsafe { (*file).f_mode } & FMODE_WRITE != 0;
 
     let exec = task.exec_lock()?;
-    if task.exited(kind) {
+    if task.borrow().exited(kind) {
         return Err(ESRCH);
     }
-    if writable && !may_signal(file_ref, &task, true) {
+    if writable && !may_signal(file_ref, task.borrow(), true) {
         return Err(EPERM);
     }
     let t = task.as_ptr();
