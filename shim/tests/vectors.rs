@@ -6,62 +6,23 @@ use std::path::Path;
 
 use prockill::{ParseSignalError, Signal};
 
+#[path = "../../tests/vectors/vectors.rs"]
+mod vector_file;
+
 /// Decodes the C-style escapes of the vector file.
 fn unescape(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] != b'\\' {
-            out.push(b[i]);
-            i += 1;
-            continue;
-        }
-        let c = *b
-            .get(i + 1)
-            .unwrap_or_else(|| panic!("dangling backslash in {s:?}"));
-        i += 2;
-        out.push(match c {
-            b'n' => b'\n',
-            b't' => b'\t',
-            b'r' => b'\r',
-            b'v' => 0x0b,
-            b'f' => 0x0c,
-            b'0' => 0,
-            b'\\' => b'\\',
-            b'x' => {
-                let hex = std::str::from_utf8(&b[i..i + 2]).unwrap();
-                i += 2;
-                u8::from_str_radix(hex, 16).unwrap_or_else(|_| panic!("bad \\x in {s:?}"))
-            }
-            _ => panic!("unknown escape \\{} in {s:?}", c as char),
-        });
-    }
-    out
+    vector_file::unescape(s).unwrap_or_else(|e| panic!("{s:?}: {e}"))
 }
 
 fn vectors() -> Vec<(usize, Vec<u8>, Option<u32>)> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/signals.txt");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let (input, expected) = line
-            .rsplit_once('\t')
-            .unwrap_or_else(|| panic!("line {}: no TAB", n + 1));
-        let expected = match expected {
-            "EINVAL" => None,
-            num => Some(
-                num.parse()
-                    .unwrap_or_else(|_| panic!("line {}: bad result", n + 1)),
-            ),
-        };
-        out.push((n + 1, unescape(input), expected));
-    }
-    out
+    vector_file::parse(&text)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .map(|v| (v.line, v.input, v.expected))
+        .collect()
 }
 
 #[test]

@@ -17,12 +17,9 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 // ------------------------------------------------------------------ UAPI --
-// From module/include/uapi/linux/prockill.h.
+// From module/include/uapi/linux/prockill.h, as the VM tests declare it.
 
-/// `PROCKILL_POLICY_EXEC`: revoke the handle on every exec.
-pub const POLICY_EXEC: u32 = 2;
-/// `PROCKILL_IOC_SET_POLICY` = `_IOW(0xB9, 3, __u32)`.
-pub const IOC_SET_POLICY: libc::c_ulong = (1 << 30) | (4 << 16) | (0xB9 << 8) | 3;
+pub use prockill_vmtests::tests::pk::POLICY_EXEC;
 
 /// Where the module exposes its exec policy.
 pub const REVOKE_PARAM: &str = "/sys/module/prockill/parameters/revoke";
@@ -31,90 +28,10 @@ pub const PID_MAX: &str = "/proc/sys/kernel/pid_max";
 
 // ------------------------------------------------------------ syscalls --
 
-/// open(2) with O_CLOEXEC.
-pub fn open(path: &str, flags: i32) -> Result<OwnedFd, i32> {
-    let c = CString::new(path).map_err(|_| libc::EINVAL)?;
-    // SAFETY: valid C string.
-    let fd = unsafe { libc::open(c.as_ptr(), flags | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return Err(errno());
-    }
-    // SAFETY: fresh fd, owned here.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// openat(2) with O_CLOEXEC.
-pub fn openat(dir: RawFd, name: &str, flags: i32) -> Result<OwnedFd, i32> {
-    let c = CString::new(name).map_err(|_| libc::EINVAL)?;
-    // SAFETY: valid C string.
-    let fd = unsafe { libc::openat(dir, c.as_ptr(), flags | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return Err(errno());
-    }
-    // SAFETY: fresh fd, owned here.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// readlinkat(2) of `name` relative to `dir`.
-pub fn readlinkat(dir: RawFd, name: &str) -> Result<String, i32> {
-    let c = CString::new(name).map_err(|_| libc::EINVAL)?;
-    let mut buf = vec![0u8; 4096];
-    // SAFETY: valid C string and buffer.
-    let n = unsafe { libc::readlinkat(dir, c.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-    if n < 0 {
-        return Err(errno());
-    }
-    buf.truncate(n as usize);
-    Ok(String::from_utf8_lossy(&buf).into_owned())
-}
-
-/// kill(2).
-pub fn kill(pid: i32, sig: i32) -> Result<(), i32> {
-    // SAFETY: no memory-safety preconditions.
-    if unsafe { libc::kill(pid, sig) } < 0 {
-        return Err(errno());
-    }
-    Ok(())
-}
-
-/// pidfd_send_signal(2) on a pidfd or a /proc/<pid> directory fd.
-pub fn pidfd_send_signal(fd: RawFd, sig: i32) -> Result<(), i32> {
-    // SAFETY: null siginfo, flags 0.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            fd,
-            sig,
-            std::ptr::null::<libc::siginfo_t>(),
-            0,
-        )
-    };
-    if r < 0 {
-        return Err(errno());
-    }
-    Ok(())
-}
-
-/// pidfd_open(2).
-pub fn pidfd_open(pid: i32) -> Result<OwnedFd, i32> {
-    // SAFETY: flags 0.
-    let r = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    if r < 0 {
-        return Err(errno());
-    }
-    // SAFETY: fresh fd, owned here.
-    Ok(unsafe { OwnedFd::from_raw_fd(r as RawFd) })
-}
-
-/// One write(2) on `fd`.
-pub fn write_fd(fd: RawFd, data: &[u8]) -> Result<usize, i32> {
-    // SAFETY: valid buffer.
-    let r = unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) };
-    if r < 0 {
-        return Err(errno());
-    }
-    Ok(r as usize)
-}
+// The same thin wrappers the VM tests use (errno in `Err`, O_CLOEXEC).
+pub use prockill_vmtests::tests::pk::{
+    kill, open, openat, pidfd_open, pidfd_send_signal, readlinkat, set_policy, write_fd,
+};
 
 /// Read a kill node through an fd opened for reading (pread at 0).
 pub fn read_node(fd: RawFd) -> Result<String, i32> {
@@ -135,15 +52,6 @@ pub fn node_field(text: &str, key: &str) -> Option<String> {
             .strip_prefix(':')
             .map(|v| v.trim().to_string())
     })
-}
-
-/// `PROCKILL_IOC_SET_POLICY` on a node fd.
-pub fn set_policy(fd: RawFd, policy: u32) -> Result<(), i32> {
-    // SAFETY: the argument is a pointer to a u32, as the ioctl expects.
-    if unsafe { libc::ioctl(fd, IOC_SET_POLICY, &policy as *const u32) } < 0 {
-        return Err(errno());
-    }
-    Ok(())
 }
 
 /// A pipe: (read end, write end), both O_CLOEXEC.

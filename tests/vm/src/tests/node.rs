@@ -226,57 +226,20 @@ fn probe_zero() -> TestResult {
 /// One write and its expected signal (`None`: EINVAL).
 type Case = (Vec<u8>, Option<i32>);
 
-fn vectors() -> Result<Vec<Case>, String> {
-    let text = include_str!("../../../vectors/signals.txt");
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.starts_with('#') || line.trim().is_empty() {
-            continue;
-        }
-        let (inp, exp) = line
-            .rsplit_once('\t')
-            .ok_or_else(|| format!("signals.txt:{}: no TAB", i + 1))?;
-        let exp = match exp {
-            "EINVAL" => None,
-            n => Some(
-                n.parse()
-                    .map_err(|_| format!("signals.txt:{}: {n:?}", i + 1))?,
-            ),
-        };
-        out.push((unescape(inp)?, exp));
-    }
-    Ok(out)
-}
+#[path = "../../../vectors/vectors.rs"]
+mod vector_file;
 
-fn unescape(s: &str) -> Result<Vec<u8>, String> {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] != b'\\' {
-            out.push(b[i]);
-            i += 1;
-            continue;
-        }
-        let c = *b.get(i + 1).ok_or("trailing backslash")?;
-        i += 2;
-        out.push(match c {
-            b'n' => b'\n',
-            b't' => b'\t',
-            b'r' => b'\r',
-            b'v' => 0x0b,
-            b'f' => 0x0c,
-            b'0' => 0,
-            b'\\' => b'\\',
-            b'x' => {
-                let h = s.get(i..i + 2).ok_or("short \\x")?;
-                i += 2;
-                u8::from_str_radix(h, 16).map_err(|e| format!("\\x{h}: {e}"))?
-            }
-            o => return Err(format!("unknown escape \\{}", o as char)),
-        });
-    }
-    Ok(out)
+fn vectors() -> Result<Vec<Case>, String> {
+    vector_file::parse(include_str!("../../../vectors/signals.txt"))?
+        .into_iter()
+        .map(|v| {
+            let sig = v.expected.map(i32::try_from).transpose();
+            Ok((
+                v.input,
+                sig.map_err(|e| format!("signals.txt:{}: {e}", v.line))?,
+            ))
+        })
+        .collect()
 }
 
 /// Bad writes (the EINVAL vectors, 40+ of our own, > 32 bytes) fail with
