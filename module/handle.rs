@@ -244,6 +244,13 @@ impl State {
     }
 }
 
+/// What [`Handle::snapshot`] reads.
+struct Snapshot {
+    state: State,
+    policy: Policy,
+    info: uapi::Info,
+}
+
 const fn reason_name(reason: u32) -> &'static str {
     match reason {
         uapi::REVOKE_SETID_EXEC => "setid-exec",
@@ -458,17 +465,21 @@ impl Handle {
         Ok(())
     }
 
-    fn info(&self, file: &File) -> uapi::Info {
+    /// The handle's state and effective policy, read once, with the
+    /// `PROCKILL_IOC_INFO` fields they go into; `read` and fdinfo print
+    /// from the same snapshot so their lines agree with each other.
+    fn snapshot(&self, file: &File) -> Snapshot {
         let state = self.state();
+        let policy = self.effective_policy();
         // SAFETY: `file.cred()` is valid; `current_user_ns()` is current's.
         let opener_uid = unsafe {
             bindings::from_kuid_munged(bindings::current_user_ns(), (*file.cred().as_ptr()).uid)
         };
-        uapi::Info {
+        let info = uapi::Info {
             pid: self.pid_in_caller_ns(),
             kind: self.kind.to_uapi(),
             state: state.to_uapi(),
-            policy: self.effective_policy().to_uapi(),
+            policy: policy.to_uapi(),
             handle_policy: self.policy().to_uapi(),
             revoke_reason: self.revoked_reason().unwrap_or(uapi::REVOKE_NONE),
             opener_uid,
@@ -476,18 +487,27 @@ impl Handle {
             pidfs_ino: self.pidfs_ino,
             start_time: self.start_time,
             exec_gen: self.exec_gen,
+        };
+        Snapshot {
+            state,
+            policy,
+            info,
         }
     }
 
     /// The text `read` returns.
     fn status(&self, file: &File, out: &mut impl Write) -> core::fmt::Result {
-        let i = self.info(file);
+        let Snapshot {
+            state,
+            policy,
+            info: i,
+        } = self.snapshot(file);
         let reason = reason_name(i.revoke_reason);
         writeln!(out, "pid: {}", i.pid)?;
         writeln!(out, "kind: {}", self.kind.name())?;
-        writeln!(out, "state: {}", self.state().name())?;
+        writeln!(out, "state: {}", state.name())?;
         writeln!(out, "reason: {reason}")?;
-        writeln!(out, "policy: {}", self.effective_policy().name())?;
+        writeln!(out, "policy: {}", policy.name())?;
         writeln!(out, "handle_policy: {}", self.policy().name())?;
         writeln!(out, "start_time: {}", i.start_time)?;
         writeln!(out, "exec_gen: {}", i.exec_gen)?;
@@ -595,9 +615,8 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
     // SAFETY: `t` is alive; its signal struct and tgid pid are too; the
     // exec lock keeps `self_exec_id` from changing.
     let (key, start_time, exec_gen) = unsafe {
-        let tgid_pid = (*(*t).signal).pids[bindings::pid_type_PIDTYPE_TGID as usize];
         (
-            (*tgid_pid).__bindgen_anon_1.ino,
+            registry::process_key(t),
             (*t).start_boottime,
             (*t).self_exec_id,
         )
@@ -746,7 +765,7 @@ unsafe extern "C" fn pk_ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_ulo
     let user = UserPtr::from_addr(arg);
     let res: Result = match cmd {
         uapi::IOC_INFO => {
-            let info = h.info(f);
+            let info = h.snapshot(f).info;
             UserSlice::new(user, core::mem::size_of::<uapi::Info>())
                 .writer()
                 .write(&info)
@@ -793,15 +812,19 @@ unsafe extern "C" fn pk_show_fdinfo(m: *mut bindings::seq_file, file: *mut bindi
             SeqFile::from_raw(m),
         )
     };
-    let i = h.info(f);
+    let Snapshot {
+        state,
+        policy,
+        info: i,
+    } = h.snapshot(f);
     seq_print!(
         m,
         "prockill_pid:\t{}\nprockill_kind:\t{}\nprockill_state:\t{}\nprockill_reason:\t{}\nprockill_policy:\t{}\nprockill_exec_gen:\t{}\n",
         i.pid,
         h.kind.name(),
-        h.state().name(),
+        state.name(),
         reason_name(i.revoke_reason),
-        h.effective_policy().name(),
+        policy.name(),
         i.exec_gen
     );
 }

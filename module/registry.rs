@@ -49,6 +49,22 @@ pub(crate) fn init() {
     unsafe { REGISTRY.init() };
 }
 
+/// The registry key of `task`'s process: the pidfs inode number of its
+/// thread group's `struct pid` (`signal->pids[PIDTYPE_TGID]`, which exec and
+/// de_thread keep).
+///
+/// # Safety
+///
+/// `task` is a valid task for the duration of the call.
+pub(crate) unsafe fn process_key(task: *mut bindings::task_struct) -> u64 {
+    // SAFETY: `task` is valid (function safety requirement), so are its
+    // signal struct and the thread group's pid it references.
+    unsafe {
+        let tgid_pid = (*(*task).signal).pids[bindings::pid_type_PIDTYPE_TGID as usize];
+        (*tgid_pid).__bindgen_anon_1.ino
+    }
+}
+
 /// Adds `handle` to the list of the process `key`.
 ///
 /// Called by open with the target's `exec_update_lock` held for reading, so
@@ -104,14 +120,7 @@ pub(crate) fn on_exec(event: &ExecEvent) {
     let task = event.task;
     // SAFETY: `task` is `current`, so it and its signal struct are alive;
     // `pids[PIDTYPE_TGID]` is the thread group's pid, which exec keeps.
-    let (key, tgid, gen_now) = unsafe {
-        let tgid_pid = (*(*task).signal).pids[bindings::pid_type_PIDTYPE_TGID as usize];
-        (
-            (*tgid_pid).__bindgen_anon_1.ino,
-            (*task).tgid,
-            (*task).self_exec_id,
-        )
-    };
+    let (key, tgid, gen_now) = unsafe { (process_key(task), (*task).tgid, (*task).self_exec_id) };
     let module_policy = crate::policy::module_policy();
     let mut reg = REGISTRY.lock();
     let Some(list) = reg.procs().get(&key) else {
