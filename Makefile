@@ -5,6 +5,7 @@
 #   make test        host tests + VM suite on the debug kernel
 #   make shell       interactive busybox shell in the VM (FLAVOUR=debug for the debug kernel)
 #   make bench       benchmarks on the release kernel -> docs/benchmarks.md, docs/bench-scaling.png
+#   make profile     guest instructions per operation (QEMU TCG plugin), per function
 #   make setup | kernel-release | kernel-debug | module | vm-tests | initramfs
 #
 # Environment: PROCKILL_CACHE (default ~/.cache/prockill), KERNEL_SRC (use
@@ -14,7 +15,7 @@
 PK := ./qemu/pk
 FLAVOUR ?= release
 
-.PHONY: all setup kernel-release kernel-debug module vm-tests initramfs test demo shell bench
+.PHONY: all setup kernel-release kernel-debug module vm-tests initramfs test demo shell bench profile
 all: test
 
 setup:
@@ -46,3 +47,6 @@ shell:
 
 bench:
 	@./qemu/bench.sh
+
+profile:
+	@./qemu/profile.sh

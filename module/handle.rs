@@ -24,6 +24,7 @@ use crate::policy::{self, Policy};
 use crate::{ffi, registry, signal, uapi};
 use core::fmt::Write;
 use core::marker::PhantomData;
+use core::mem::MaybeUninit;
 use kernel::bindings;
 use kernel::ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_void};
 use kernel::fs::File;
@@ -276,6 +277,9 @@ pub(crate) struct Handle {
     exec_gen: u64,
     opener_tgid: bindings::pid_t,
     opener_uid: bindings::kuid_t,
+    /// `opener_uid` in the opener's own user namespace: the `si_uid` of
+    /// every write made from that namespace, computed once.
+    si_uid_opener_ns: bindings::uid_t,
     /// Address of the task the node was opened on; only compared, never
     /// dereferenced. A `struct pid` only ever moves to a task that existed
     /// at the same time (`exchange_tids()`), so the address cannot recur.
@@ -398,51 +402,63 @@ impl Handle {
     /// The fast path takes no reference: under RCU the task cannot be
     /// freed, and `down_read_trylock()` does not sleep. Only when an exec
     /// holds the lock does the write take references and wait for it.
+    ///
+    /// A revoked handle answers `EIO` forever, even once the target is gone:
+    /// `send_locked` checks first thing, and so does a failed lookup here.
     fn send(&self, file: &File, sig: u32) -> Result {
-        if self.revoked_reason().is_some() {
-            return Err(EIO);
-        }
         {
             let rcu = rcu::read_lock();
-            let task = TaskPtr::find(&self.pid, &rcu).ok_or(ESRCH)?;
+            let task = TaskPtr::find(&self.pid, &rcu).ok_or_else(|| self.gone_errno())?;
             let lock = task.exec_update_lock();
             // SAFETY: `lock` is a valid, initialized rw_semaphore.
             if unsafe { bindings::down_read_trylock(lock) } != 0 {
-                let ret = self.send_locked(file, task, sig);
+                let ret = self.send_locked(file, task, sig, &rcu);
                 // SAFETY: We took the lock for reading just above.
                 unsafe { bindings::up_read(lock) };
                 return ret;
             }
         }
-        let task = self.pid.task().ok_or(ESRCH)?;
+        let task = self.pid.task().ok_or_else(|| self.gone_errno())?;
         let _exec = task.exec_lock()?;
-        self.send_locked(file, task.borrow(), sig)
+        let rcu = rcu::read_lock();
+        self.send_locked(file, task.borrow(), sig, &rcu)
+    }
+
+    /// The error for a target with no task left: `EIO` if revoked, else `ESRCH`.
+    fn gone_errno(&self) -> Error {
+        if self.revoked_reason().is_some() {
+            EIO
+        } else {
+            ESRCH
+        }
     }
 
     /// The checks and the send, with the target's `exec_update_lock` held
-    /// for reading. Does not sleep.
-    fn send_locked(&self, file: &File, task: TaskPtr<'_>, sig: u32) -> Result {
+    /// for reading (and the RCU read lock, for `may_signal`). Does not sleep.
+    fn send_locked(&self, file: &File, task: TaskPtr<'_>, sig: u32, rcu: &rcu::Guard) -> Result {
         if self.revoked_reason().is_some() {
             return Err(EIO);
         }
         if self.gone(task) {
             return Err(ESRCH);
         }
-        if !may_signal(file, task, false) {
+        if !may_signal(file, task, rcu) {
             return Err(EPERM);
         }
         if sig == 0 {
             return Ok(());
         }
-        // si_uid is the opener's real uid, seen from the writer's user
-        // namespace (send_signal_locked() translates it for the target).
-        // SAFETY: `file.cred()` is valid; `current_user_ns()` is current's.
-        let uid = unsafe {
-            bindings::from_kuid_munged(bindings::current_user_ns(), (*file.cred().as_ptr()).uid)
-        };
-        // SAFETY: `pid` is valid; the C side handles a pid without tasks.
+        // SAFETY: `task` is the task of `pid`, valid while we hold `rcu` or
+        // the caller's reference; `file.cred()` is valid while the file is.
         let ret = unsafe {
-            ffi::prockill_send_signal(self.pid.as_ptr(), self.kind.pid_type(), sig as c_int, uid)
+            ffi::prockill_send_signal(
+                task.as_ptr(),
+                self.pid.as_ptr(),
+                self.kind.pid_type(),
+                sig as c_int,
+                file.cred().as_ptr(),
+                self.si_uid_opener_ns,
+            )
         };
         if ret == 0 {
             Ok(())
@@ -517,19 +533,13 @@ impl Handle {
 }
 
 /// Whether the credentials of `file` (its opener's) may signal `task`:
-/// `kill_ok_by_cred()` of `kernel/signal.c`, applied to the opener. At open
-/// (`at_open`), a process may also signal its own thread group, as
-/// `check_kill_permission()` allows.
-fn may_signal(file: &File, task: TaskPtr<'_>, at_open: bool) -> bool {
-    // SAFETY: `task` is valid and `current` is valid: plain field reads.
-    let same_group = unsafe { (*task.as_ptr()).tgid == (*kernel::current!().as_ptr()).tgid };
-    if at_open && same_group {
-        return true;
-    }
+/// `kill_ok_by_cred()` of `kernel/signal.c`, applied to the opener. The
+/// caller holds the RCU read lock (`_rcu`), under which the task's
+/// credentials are read.
+fn may_signal(file: &File, task: TaskPtr<'_>, _rcu: &rcu::Guard) -> bool {
     let c = file.cred().as_ptr();
-    let _rcu = rcu::read_lock();
     // SAFETY: `task` is valid; `real_cred` is an RCU-protected pointer
-    // (`__task_cred()`), read once under the RCU read lock held above.
+    // (`__task_cred()`), read once under the RCU read lock the caller holds.
     let t = unsafe { core::ptr::read_volatile(&(*task.as_ptr()).real_cred) };
     // SAFETY: `c` is the file's credential, held by the file; `t` stays
     // valid until the RCU read lock is dropped. `file_ns_capable` does not
@@ -542,6 +552,14 @@ fn may_signal(file: &File, task: TaskPtr<'_>, at_open: bool) -> bool {
             || c.uid.val == t.uid.val
             || bindings::file_ns_capable(file.as_ptr(), t.user_ns, bindings::CAP_KILL as c_int)
     }
+}
+
+/// [`may_signal`] at open, where a process may also signal its own thread
+/// group, as `check_kill_permission()` allows.
+fn may_open_for_signals(file: &File, task: TaskPtr<'_>) -> bool {
+    // SAFETY: `task` is valid and `current` is valid: plain field reads.
+    let same_group = unsafe { (*task.as_ptr()).tgid == (*kernel::current!().as_ptr()).tgid };
+    same_group || may_signal(file, task, &rcu::read_lock())
 }
 
 /// A fixed buffer implementing `fmt::Write`, for the status text.
@@ -608,7 +626,7 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
     if task.borrow().exited(kind) {
         return Err(ESRCH);
     }
-    if writable && !may_signal(file_ref, task.borrow(), true) {
+    if writable && !may_open_for_signals(file_ref, task.borrow()) {
         return Err(EPERM);
     }
     let t = task.as_ptr();
@@ -623,10 +641,12 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
     };
     let cur = kernel::current!();
     // SAFETY: `current` is valid; `file.cred()` is the opener's credential.
-    let (opener_tgid, opener_uid, pidfs_ino) = unsafe {
+    let (opener_tgid, opener_uid, si_uid_opener_ns, pidfs_ino) = unsafe {
+        let cred = file_ref.cred().as_ptr();
         (
             (*cur.as_ptr()).tgid,
-            (*file_ref.cred().as_ptr()).uid,
+            (*cred).uid,
+            bindings::from_kuid_munged((*cred).user_ns, (*cred).uid),
             (*pid.as_ptr()).__bindgen_anon_1.ino,
         )
     };
@@ -642,6 +662,7 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
             exec_gen,
             opener_tgid,
             opener_uid,
+            si_uid_opener_ns,
             policy: Atomic::new(uapi::POLICY_NEVER),
             revoked: Atomic::new(uapi::REVOKE_NONE),
             links <- ListLinks::new(),
@@ -683,12 +704,15 @@ unsafe extern "C" fn pk_write(
     if count > signal::MAX_WRITE {
         return errno_isize(EINVAL);
     }
-    let mut kbuf = [0u8; signal::MAX_WRITE];
+    let mut kbuf = [MaybeUninit::<u8>::uninit(); signal::MAX_WRITE];
     let mut reader = UserSlice::new(UserPtr::from_addr(buf as usize), count).reader();
-    if let Err(e) = reader.read_slice(&mut kbuf[..count]) {
+    if let Err(e) = reader.read_raw(&mut kbuf[..count]) {
         return errno_isize(e);
     }
-    let Ok(sig) = signal::parse(&kbuf[..count]) else {
+    // SAFETY: `read_raw` succeeded, so it initialized the first `count`
+    // bytes (`count <= MAX_WRITE` was checked above).
+    let text = unsafe { core::slice::from_raw_parts(kbuf.as_ptr().cast::<u8>(), count) };
+    let Ok(sig) = signal::parse(text) else {
         return errno_isize(EINVAL);
     };
     // SAFETY: `file` is an open kill node; the VFS holds it for the call.

@@ -58,13 +58,18 @@ mod ffi {
         /// Returns a counted reference to the `struct pid` of a node inode.
         pub(crate) fn prockill_inode_pid(inode: *const bindings::inode) -> *mut bindings::pid;
         /// Sends `sig` with `si_code` `SI_USER`, `si_pid` the caller and
-        /// `si_uid` `uid`, to the process (`PIDTYPE_TGID`) or thread
-        /// (`PIDTYPE_PID`) of `pid`. Does no permission check.
+        /// `si_uid` the real uid of `opener` (`uid_opener_ns` when the
+        /// caller is in `opener`'s user namespace), to the process
+        /// (`PIDTYPE_TGID`) or thread (`PIDTYPE_PID`) of `task`, the task of
+        /// `pid` (retried on `pid` if `de_thread()` moved it). Does no
+        /// permission check; the caller keeps `task` valid.
         pub(crate) fn prockill_send_signal(
+            task: *mut bindings::task_struct,
             pid: *mut bindings::pid,
             type_: bindings::pid_type,
             sig: c_int,
-            uid: bindings::uid_t,
+            opener: *const bindings::cred,
+            uid_opener_ns: bindings::uid_t,
         ) -> c_int;
         /// `offsetof()` of field number `field` (see `layout.rs`).
         pub(crate) fn prockill_c_offsetof(field: c_uint) -> usize;

@@ -10,7 +10,8 @@
 # docs/bench-scaling.png (gnuplot). --quick: fewer rounds, shorter batches
 # (a smoke test; with --no-docs nothing in docs/ is touched, the report goes
 # to $PROCKILL_CACHE/bench/). --only send,handle,others,revoke,memory runs
-# a subset (implies --no-docs).
+# a subset (implies --no-docs). Without --only, qemu/profile.sh also runs and
+# its instruction counts go into the report.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -67,6 +68,18 @@ grep -q '^PK-BENCH-END$' "$results" || die "pk-bench produced no results (qemu/r
 err=$(sed -n 's/^META error //p' "$results")
 [ -z "$err" ] || die "pk-bench failed in the guest: $err (console: $console)"
 ((rc == 0)) || die "the guest run failed (qemu/run status $rc; console: $console)"
+
+# The deterministic companion (qemu/profile.sh): guest instructions per
+# operation, counted by a TCG plugin in a second, one-vCPU boot. Not for --only.
+prof=
+if [ -z "$only" ]; then
+    echo "== bench: counting guest instructions (qemu/profile.sh)" >&2
+    if bash "$here/profile.sh" --md "$out/profile.md" >"$out/profile.log" 2>&1; then
+        prof=$out/profile.md
+    else
+        die "qemu/profile.sh failed (log: $out/profile.log)"
+    fi
+fi
 
 meta() { sed -n "s/^META $1 //p" "$results"; }
 if ((docs)); then
@@ -141,6 +154,19 @@ accel=${PROCKILL_ACCEL:-tcg}
     fi
     echo
     sed -n 's/^MD //p; s/^MD$//p' "$results"
+    if [ -n "$prof" ]; then
+        echo "## Guest code per operation (\`make profile\`)"
+        echo
+        echo "The times above move with the host's load; the guest code an operation runs does not. \`qemu/profile.sh\` boots"
+        echo "the same kernel on one vCPU with a QEMU TCG plugin (\`qemu/profile/pk-count.c\`) that counts every translated"
+        echo "block the guest executes between two marker instructions \`pk-bench --count\` places around each operation"
+        echo "(2000 iterations of a send, 50 of a fork + exec). *Blocks* end at a jump, call or return, TCG's unit of"
+        echo "dispatch; under TCG, time follows blocks and instructions, calls and atomics costing more than the rest."
+        echo "Differences of a few hundred instructions in a fork + exec are interrupts and the timer, not code."
+        echo "\`make profile\` prints the per-function profiles these tables sum up."
+        echo
+        cat "$prof"
+    fi
     echo "## Reproducing"
     echo
     echo "\`make bench\` (about $(( (elapsed + 59) / 60 )) minutes here). The raw results and the guest console of the last run are in"

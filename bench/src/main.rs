@@ -12,6 +12,7 @@
 //!
 //! ```text
 //! pk-bench [--quick] [--results FILE] [--only GROUP,...]
+//! pk-bench --count [--results FILE]
 //! ```
 //!
 //! Groups: `send`, `handle`, `memory`, `others`, `revoke`. Human-readable
@@ -27,6 +28,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use prockill::{Backend, Process, Signal};
+
+mod count;
 
 const MODULE_NAME: &str = "prockill";
 const MODULE_PATH: &str = "/lib/modules/prockill.ko";
@@ -263,7 +266,7 @@ fn kill_path(pid: i32) -> CString {
 ///
 /// Commands on a pipe: (HOLD, pid, n) = close everything, then hold n
 /// handles on `/proc/<pid>/kill` (pid 0: spread round-robin over min(n, 100)
-/// sleepers); (PROBE, 0, 0) = write "0" to the last handle. Replies 0 or an
+/// sleepers); (HOLD_PIDFD, pid, n) the same with pidfds; (PROBE, 0, 0) = write "0" to the last handle. Replies 0 or an
 /// errno.
 struct Holder {
     pid: i32,
@@ -282,6 +285,7 @@ impl Holder {
         let (cmd_r, cmd_w) = pipe()?;
         let (ack_r, ack_w) = pipe()?;
         let paths: Vec<CString> = sleepers.iter().map(|&p| kill_path(p)).collect();
+        let pids = sleepers.to_vec();
         // SAFETY: single-threaded.
         let pid = unsafe { libc::fork() };
         if pid < 0 {
@@ -321,7 +325,11 @@ impl Holder {
                     for i in 0..n {
                         let path = own.as_ref().unwrap_or(&paths[i % spread]);
                         let fd = if op == HOLD_PIDFD {
-                            sys_pidfd_open(target as i32)
+                            sys_pidfd_open(if target != 0 {
+                                target as i32
+                            } else {
+                                pids[i % spread]
+                            })
                         } else {
                             open_raw(path, libc::O_WRONLY)
                         };
@@ -1201,6 +1209,7 @@ fn bench_revoke(cfg: &Cfg, rep: &mut Report, holder: &mut Holder) -> Res<()> {
     let mut own = vec![Vec::new(); ns.len()];
     let mut others = vec![Vec::new(); ns.len()];
     let mut ctl = vec![Vec::new(); ns.len()];
+    let mut octl = vec![Vec::new(); ns.len()];
     for r in 0..rounds {
         for j in 0..ns.len() {
             let i = (r + j) % ns.len();
@@ -1225,6 +1234,15 @@ fn bench_revoke(cfg: &Cfg, rep: &mut Report, holder: &mut Holder) -> Res<()> {
                 v.push(exec_plain(&args)?);
             }
             others[i].push(v.iter().cloned().fold(f64::INFINITY, f64::min));
+            // Their control: n pidfds on the same other processes (as many
+            // open files elsewhere, no module code on the exec path).
+            holder.hold_kind(HOLD_PIDFD, 0, ns[i])?;
+            let mut v = Vec::new();
+            for _ in 0..3 * reps {
+                v.push(exec_plain(&args)?);
+            }
+            octl[i].push(v.iter().cloned().fold(f64::INFINITY, f64::min));
+            holder.hold(0)?;
             // The control: n pidfds on the exec'ing process.
             let mut v = Vec::new();
             for _ in 0..reps_n {
@@ -1241,7 +1259,8 @@ fn bench_revoke(cfg: &Cfg, rep: &mut Report, holder: &mut Holder) -> Res<()> {
         "Module loaded with `revoke=exec`. One exec = a forked child blocked on a pipe is released, execs `{TRUE_BIN}` and is reaped; \
          the time runs from the release to `waitpid` returning; the benchmark and the child run on CPU 0. **Own**: n kill handles on the exec'ing process, \
          all revoked by that exec (checked), held by a helper process on CPU 1 (so that opening them does not disturb the timed CPU). \
-         **Others**: n kill handles held by the same helper on up to 100 other processes, none on the exec'ing one. \
+         **Others**: n kill handles held by the same helper on up to 100 other processes, none on the exec'ing one; \
+         its control: n pidfds on the same processes (as many open files elsewhere, and under TCG as much memory the vCPUs touch, with no module code). \
          **Control**: n pidfds on the exec'ing process, held by the helper: many open files on the exec'ing (and then exiting) process cost \
          something without the module too, and under TCG that cost is large and sublinear; own minus control is the module's share. \
          Per round and point, the fastest of {reps} execs ({} for the others series and for n ≤ 1000, where they are cheap); {rounds} rounds, the order of n rotating. \
@@ -1249,8 +1268,8 @@ fn bench_revoke(cfg: &Cfg, rep: &mut Report, holder: &mut Holder) -> Res<()> {
         3 * reps
     ));
     rep.md("");
-    rep.md("| n | own: median | own: p25 – p75 | own: ratio to n=0 | own minus control, over n=0 | others: median | others: p25 – p75 | others: ratio to n=0 | control, n pidfds on the exec'ing process: median | control: ratio to n=0 |");
-    rep.md("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    rep.md("| n | own: median | own: p25 – p75 | own: ratio to n=0 | own minus control, over n=0 | others: median | others: p25 – p75 | others: ratio to n=0 | others over its control (n pidfds there) | control, n pidfds on the exec'ing process: median | control: ratio to n=0 |");
+    rep.md("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let diff0 = q(&own[0]
         .iter()
         .zip(&ctl[0])
@@ -1263,6 +1282,7 @@ fn bench_revoke(cfg: &Cfg, rep: &mut Report, holder: &mut Holder) -> Res<()> {
         let t = q(&others[i]);
         let ro = q(&ratios(&own[i], &own[0]));
         let rt = q(&ratios(&others[i], &others[0]));
+        let rto = q(&ratios(&others[i], &octl[i]));
         let c = q(&ctl[i]);
         let rc = q(&ratios(&ctl[i], &ctl[0]));
         // The module's own share: own minus the pidfd control, per round.
@@ -1281,7 +1301,7 @@ fn bench_revoke(cfg: &Cfg, rep: &mut Report, holder: &mut Holder) -> Res<()> {
             "—".into()
         };
         rep.md(format!(
-            "| {n} | {} | {} | {:.3}x ({:.3} – {:.3}) | {extra} | {} | {} | {:.3}x ({:.3} – {:.3}) | {} | {:.3}x ({:.3} – {:.3}) |",
+            "| {n} | {} | {} | {:.3}x ({:.3} – {:.3}) | {extra} | {} | {} | {:.3}x ({:.3} – {:.3}) | {:.3}x ({:.3} – {:.3}) | {} | {:.3}x ({:.3} – {:.3}) |",
             dur(o.med),
             spread(o),
             ro.med,
@@ -1292,6 +1312,9 @@ fn bench_revoke(cfg: &Cfg, rep: &mut Report, holder: &mut Holder) -> Res<()> {
             rt.med,
             rt.p25,
             rt.p75,
+            rto.med,
+            rto.p25,
+            rto.p75,
             dur(c.med),
             rc.med,
             rc.p25,
@@ -1337,21 +1360,28 @@ fn bench_revoke(cfg: &Cfg, rep: &mut Report, holder: &mut Holder) -> Res<()> {
         r_big.p25,
         if lin { "PASS" } else { "MISS" }
     );
-    // Flat in others' handles: n=10000 within 1.05x of n=0 (median of the
-    // per-round ratios); the worst n is shown too.
+    // Flat in others' handles: at n=10000, an exec with n kill handles on
+    // other processes within 1.05x of one with n pidfds on them (median of
+    // the per-round ratios): as many open files elsewhere, so what remains
+    // is the module's. The raw ratio to n=0 and the worst n are shown too.
     let i10k = ns.iter().position(|&n| n == 10000).unwrap_or(ns.len() - 1);
-    let r_oth = q(&ratios(&others[i10k], &others[0]));
+    let r_oth = q(&ratios(&others[i10k], &octl[i10k]));
+    let r_raw = q(&ratios(&others[i10k], &others[0]));
+    let r_ctl = q(&ratios(&octl[i10k], &octl[0]));
     let worst = (1..ns.len())
-        .map(|i| (ns[i], q(&ratios(&others[i], &others[0])).med))
+        .map(|i| (ns[i], q(&ratios(&others[i], &octl[i])).med))
         .fold((0, 0.0f64), |a, b| if b.1 > a.1 { b } else { a });
     let flat = r_oth.med <= 1.05;
     let flat_s = format!(
-        "revocation flat in other processes' handles: n=10000 over n=0 {:.3}x (p25 {:.3}, p75 {:.3}; want <= 1.05x; worst n: {:.3}x at n={}): {}",
+        "revocation flat in other processes' handles: at n=10000, kill handles over as many pidfds on the other processes {:.3}x \
+         (p25 {:.3}, p75 {:.3}; want <= 1.05x; worst n: {:.3}x at n={}); raw, over n=0: kill handles {:.3}x, pidfds {:.3}x: {}",
         r_oth.med,
         r_oth.p25,
         r_oth.p75,
         worst.1,
         worst.0,
+        r_raw.med,
+        r_ctl.med,
         if flat { "PASS" } else { "MISS" }
     );
     rep.md(format!(
@@ -1608,9 +1638,11 @@ fn main() {
     let mut cfg = Cfg { quick: false };
     let mut results = None;
     let mut only = Vec::new();
+    let mut count = false;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--quick" => cfg.quick = true,
+            "--count" => count = true,
             "--results" => results = args.next(),
             "--only" => {
                 only = args
@@ -1622,9 +1654,17 @@ fn main() {
             }
             _ => {
                 eprintln!("usage: pk-bench [--quick] [--results FILE] [--only send,handle,others,revoke,memory]");
+                eprintln!("       pk-bench --count [--results FILE]   (under qemu/profile.sh)");
                 std::process::exit(2);
             }
         }
+    }
+    if count {
+        if let Err(e) = count::run(results.as_deref()) {
+            eprintln!("pk-bench --count: FAILED: {e}");
+            std::process::exit(1);
+        }
+        return;
     }
     let mut rep = Report {
         md: Vec::new(),

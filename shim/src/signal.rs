@@ -256,6 +256,40 @@ impl From<Signal> for u32 {
 mod tests {
     use super::*;
 
+    /// The parser's fast path (one or two digits, an optional newline) must
+    /// give what the general path gives: every input of up to 3 bytes over
+    /// the bytes that matter (digits, whitespace, NUL, a letter, '+', '-').
+    #[test]
+    fn fast_path_agrees_with_the_grammar() {
+        let alphabet: Vec<u8> = (b'0'..=b'9').chain(*b" \t\n\r\x0bx+-S\0").collect();
+        let mut inputs: Vec<Vec<u8>> = vec![Vec::new()];
+        for len in 1..=3 {
+            let mut v = vec![0usize; len];
+            loop {
+                inputs.push(v.iter().map(|&i| alphabet[i]).collect());
+                let mut k = 0;
+                while k < len {
+                    v[k] += 1;
+                    if v[k] < alphabet.len() {
+                        break;
+                    }
+                    v[k] = 0;
+                    k += 1;
+                }
+                if k == len {
+                    break;
+                }
+            }
+        }
+        for input in &inputs {
+            assert_eq!(
+                crate::parser::parse(input),
+                crate::parser::parse_general(input),
+                "{input:?}"
+            );
+        }
+    }
+
     #[test]
     fn constants_match_libc() {
         let pairs = [

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `pk-bench --count`: the guest side of `make profile` (`qemu/profile.sh`).
+//!
+//! Each operation runs `COUNT_ITERS` times between two marker instructions
+//! that the QEMU plugin `qemu/profile/pk-count.c` recognises; the plugin
+//! writes out how often every translated block of guest code ran in between.
+//! Unlike time under TCG, these counts do not depend on the host's load: the
+//! same guest code gives the same numbers (up to interrupts and the timer).
+//!
+//! Output (`--results`): `SECTION <i> <iters> <label>` per section, in the
+//! order the plugin numbers them, then `KSYM <line>` for `/proc/kallsyms`
+//! (with the module loaded), so the host can name the blocks.
+
+use super::*;
+
+/// Iterations of the cheap operations per section.
+const ITERS: usize = 2000;
+/// fork + exec + wait is ~1000x dearer.
+const EXEC_ITERS: usize = 50;
+
+/// Starts a counted section (`nopl 0x50b1a001(%rax)`).
+#[inline(always)]
+fn mark_start() {
+    // SAFETY: a 7-byte NOP; it only has a meaning to the plugin.
+    unsafe { core::arch::asm!(".byte 0x0f, 0x1f, 0x80, 0x01, 0xa0, 0xb1, 0x50") };
+}
+
+/// Ends a counted section (`nopl 0x50b1a002(%rax)`).
+#[inline(always)]
+fn mark_stop() {
+    // SAFETY: as `mark_start`.
+    unsafe { core::arch::asm!(".byte 0x0f, 0x1f, 0x80, 0x02, 0xa0, 0xb1, 0x50") };
+}
+
+struct Sections {
+    lines: Vec<String>,
+}
+
+impl Sections {
+    /// Runs `op(iters)` between the markers (after one warm-up call).
+    fn run(&mut self, label: &str, iters: usize, op: &mut dyn FnMut(usize) -> Res<()>) -> Res<()> {
+        op(1)?;
+        // Let the deferred work of what came before (RCU callbacks freeing
+        // the last section's objects, softirqs) run outside the section.
+        std::thread::sleep(Duration::from_millis(300));
+        mark_start();
+        let r = op(iters);
+        mark_stop();
+        r?;
+        let i = self.lines.len();
+        self.lines.push(format!("SECTION {i} {iters} {label}"));
+        eprintln!("pk-bench --count: {label}");
+        Ok(())
+    }
+}
+
+/// Counts the send paths (module loaded) and what the module costs others
+/// (lookups, ps, fork+exec; not loaded, then loaded).
+pub(crate) fn run(results: Option<&str>) -> Res<()> {
+    raise_nofile()?;
+    pin_to_cpu(0)?;
+    if module_loaded() {
+        rmmod()?;
+    }
+    let mut s = Sections { lines: Vec::new() };
+    let target = spawn_sleeper()?;
+    let guard = Sleepers(vec![target]);
+    let miss: Vec<CString> = numeric_dirs()?
+        .iter()
+        .map(|p| cstr(&format!("/proc/{p}/{MISS_NAME}")))
+        .collect();
+    let true_bin = ExecArgs::new(TRUE_BIN);
+    // Bring the dcache to the state both module states will see: with
+    // children (stat, status) cached under every /proc/<pid>, a lookup's
+    // final dput of the pid directory is the cheap one.
+    ps_scan()?;
+    let others = |s: &mut Sections, state: &str| -> Res<()> {
+        s.run(
+            &format!("stat /proc/<pid>/kilo x{} [{state}]", miss.len()),
+            20,
+            &mut |n| {
+                for _ in 0..n {
+                    lookup_miss(&miss)?;
+                }
+                Ok(())
+            },
+        )?;
+        s.run(&format!("ps scan [{state}]"), 5, &mut |n| {
+            for _ in 0..n {
+                ps_scan()?;
+            }
+            Ok(())
+        })?;
+        s.run(
+            &format!("fork + exec {TRUE_BIN} + wait [{state}]"),
+            EXEC_ITERS,
+            &mut |n| {
+                for _ in 0..n {
+                    fork_exec_wait(&true_bin)?;
+                }
+                Ok(())
+            },
+        )
+    };
+    others(&mut s, "not loaded")?;
+    insmod("")?;
+    others(&mut s, "loaded")?;
+
+    let pidfd = sys_pidfd_open(target);
+    let node = open_raw(&kill_path(target), libc::O_WRONLY);
+    let devnull = open_raw(&cstr("/dev/null"), libc::O_WRONLY);
+    if pidfd < 0 || node < 0 || devnull < 0 {
+        return os_err("count: opening the handles");
+    }
+    let text = SIG.to_string();
+    let send_arg = prockill::uapi::prockill_send {
+        sig: SIG as u32,
+        flags: 0,
+    };
+    s.run("pidfd_send_signal(pidfd)", ITERS, &mut |n| {
+        for _ in 0..n {
+            check(sys_pidfd_send(pidfd, SIG), "pidfd_send_signal")?;
+        }
+        Ok(())
+    })?;
+    s.run("kill(2)", ITERS, &mut |n| {
+        for _ in 0..n {
+            // SAFETY: plain syscall.
+            check(unsafe { libc::kill(target, SIG) } as i64, "kill")?;
+        }
+        Ok(())
+    })?;
+    s.run("write(2) to /proc/<pid>/kill", ITERS, &mut |n| {
+        for _ in 0..n {
+            // SAFETY: valid buffer.
+            let r = unsafe { libc::write(node, text.as_ptr().cast(), text.len()) };
+            check(r as i64, "write node")?;
+        }
+        Ok(())
+    })?;
+    s.run("write(2) to /dev/null", ITERS, &mut |n| {
+        for _ in 0..n {
+            // SAFETY: valid buffer.
+            let r = unsafe { libc::write(devnull, text.as_ptr().cast(), text.len()) };
+            check(r as i64, "write /dev/null")?;
+        }
+        Ok(())
+    })?;
+    s.run("ioctl(PROCKILL_IOC_SEND)", ITERS, &mut |n| {
+        for _ in 0..n {
+            // SAFETY: SEND reads one struct prockill_send.
+            let r =
+                unsafe { libc::ioctl(node, prockill::ioctl::PROCKILL_IOC_SEND as _, &send_arg) };
+            check(r as i64, "ioctl SEND")?;
+        }
+        Ok(())
+    })?;
+    s.run("open(/proc/<pid>/kill) + close", ITERS / 4, &mut |n| {
+        let p = kill_path(target);
+        for _ in 0..n {
+            let fd = open_raw(&p, libc::O_WRONLY);
+            if fd < 0 {
+                return os_err("open node");
+            }
+            close(fd);
+        }
+        Ok(())
+    })?;
+    s.run("pidfd_open + close", ITERS / 4, &mut |n| {
+        for _ in 0..n {
+            let fd = sys_pidfd_open(target);
+            if fd < 0 {
+                return os_err("pidfd_open");
+            }
+            close(fd);
+        }
+        Ok(())
+    })?;
+    // Revocation: fork + exec with many handles on *other* processes, and
+    // the control with as many pidfds there (the same number of open files).
+    let mut sleepers = Vec::new();
+    for _ in 0..SLEEPERS {
+        sleepers.push(spawn_sleeper()?);
+    }
+    let sleepers_guard = Sleepers(sleepers.clone());
+    let mut holder = Holder::spawn(&sleepers, 1)?;
+    set_revoke_policy("exec")?;
+    for (what, op, n) in [
+        ("no handles", HOLD, 0),
+        ("10000 kill handles on 100 other processes", HOLD, 10000),
+        ("10000 pidfds on 100 other processes", HOLD_PIDFD, 10000),
+    ] {
+        let label = format!("fork + exec {TRUE_BIN} + wait, revoke=exec, {what}");
+        holder.hold_kind(op, 0, n)?;
+        s.run(&label, EXEC_ITERS, &mut |k| {
+            for _ in 0..k {
+                fork_exec_wait(&true_bin)?;
+            }
+            Ok(())
+        })?;
+        holder.hold(0)?;
+    }
+    set_revoke_policy("setid")?;
+    drop(holder);
+    drop(sleepers_guard);
+
+    let ksyms =
+        std::fs::read_to_string("/proc/kallsyms").map_err(|e| format!("/proc/kallsyms: {e}"))?;
+    for fd in [pidfd, node, devnull] {
+        close(fd);
+    }
+    drop(guard);
+    rmmod()?;
+
+    let mut out = String::new();
+    for l in &s.lines {
+        let _ = writeln!(out, "{l}");
+    }
+    for l in ksyms.lines() {
+        let _ = writeln!(out, "KSYM {l}");
+    }
+    match results {
+        Some(p) => std::fs::write(p, out).map_err(|e| format!("{p}: {e}")),
+        None => {
+            print!("{out}");
+            Ok(())
+        }
+    }
+}

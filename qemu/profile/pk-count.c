@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pk-count: a QEMU TCG plugin that counts the guest code each operation runs.
+ *
+ * Under TCG, time is a noisy measure (the host preempts QEMU; the guest has
+ * only a TSC derived from the host's). The guest code an operation executes
+ * is not: this plugin counts, per translation block, how often it ran, and
+ * reports the counts between two marker instructions the guest executes
+ * (pk-bench --count). qemu/profile.sh turns the reports into per-function
+ * profiles with the guest's /proc/kallsyms.
+ *
+ *   markers (7-byte NOPs no compiler emits):
+ *     nopl 0x50b1a001(%rax)   0f 1f 80 01 a0 b1 50   start a section
+ *     nopl 0x50b1a002(%rax)   0f 1f 80 02 a0 b1 50   end it, write it out
+ *
+ *   output (out=PATH): per section, "section N" then one line per block
+ *   that ran in it: "<start vaddr hex> <instructions> <executions>".
+ *
+ * QEMU's plugin API is stable C (include/qemu/qemu-plugin.h, version 1 in
+ * QEMU 7.2, the one on these machines); Debian does not ship the header, so
+ * the few declarations used are repeated here.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- from qemu-plugin.h (QEMU_PLUGIN_VERSION 1) --- */
+#define QEMU_PLUGIN_EXPORT __attribute__((visibility("default")))
+typedef uint64_t qemu_plugin_id_t;
+typedef struct qemu_info_t qemu_info_t;
+struct qemu_plugin_tb;
+struct qemu_plugin_insn;
+enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS };
+enum qemu_plugin_op { QEMU_PLUGIN_INLINE_ADD_U64 };
+typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t, struct qemu_plugin_tb *);
+typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int, void *);
+typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t, void *);
+void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t, qemu_plugin_vcpu_tb_trans_cb_t);
+void qemu_plugin_register_vcpu_tb_exec_inline(struct qemu_plugin_tb *, enum qemu_plugin_op,
+					      void *, uint64_t);
+void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *, qemu_plugin_vcpu_udata_cb_t,
+					    enum qemu_plugin_cb_flags, void *);
+void qemu_plugin_register_atexit_cb(qemu_plugin_id_t, qemu_plugin_udata_cb_t, void *);
+size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *);
+uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *);
+struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *, size_t);
+const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *);
+size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *);
+/* --- end of qemu-plugin.h --- */
+
+QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
+
+static const uint8_t marker[6] = { 0x0f, 0x1f, 0x80, 0x00, 0xa0, 0xb1 };
+
+/* One translated block; never freed (QEMU may run it until exit). */
+struct block {
+	uint64_t vaddr;
+	uint64_t insns;
+	uint64_t count;	/* bumped inline by the generated code */
+	uint64_t base;	/* count at the last start marker */
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct block **blocks;
+static size_t nblocks, capblocks;
+static FILE *out;
+static unsigned section;
+static bool open_section;
+
+static void on_start(unsigned int vcpu, void *udata)
+{
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < nblocks; i++)
+		blocks[i]->base = blocks[i]->count;
+	open_section = true;
+	pthread_mutex_unlock(&lock);
+}
+
+static void on_stop(unsigned int vcpu, void *udata)
+{
+	pthread_mutex_lock(&lock);
+	if (open_section) {
+		fprintf(out, "section %u\n", section++);
+		for (size_t i = 0; i < nblocks; i++) {
+			struct block *b = blocks[i];
+
+			if (b->count > b->base)
+				fprintf(out, "%" PRIx64 " %" PRIu64 " %" PRIu64 "\n", b->vaddr, b->insns,
+					b->count - b->base);
+		}
+		fflush(out);
+		open_section = false;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+static void on_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
+{
+	struct block *b = calloc(1, sizeof(*b));
+	size_t n = qemu_plugin_tb_n_insns(tb);
+
+	if (!b)
+		abort();
+	b->vaddr = qemu_plugin_tb_vaddr(tb);
+	b->insns = n;
+	/*
+	 * Blocks translated inside a section start counting from 0: their
+	 * base stays 0, which is right.
+	 */
+	pthread_mutex_lock(&lock);
+	if (nblocks == capblocks) {
+		capblocks = capblocks ? 2 * capblocks : 65536;
+		blocks = realloc(blocks, capblocks * sizeof(*blocks));
+		if (!blocks)
+			abort();
+	}
+	blocks[nblocks++] = b;
+	pthread_mutex_unlock(&lock);
+	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &b->count, 1);
+
+	for (size_t i = 0; i < n; i++) {
+		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+		const uint8_t *d = qemu_plugin_insn_data(insn);
+
+		if (qemu_plugin_insn_size(insn) != 7 || memcmp(d, marker, 3) || d[4] != 0xa0 ||
+		    d[5] != 0xb1 || d[6] != 0x50)
+			continue;
+		if (d[3] == 0x01)
+			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_start, QEMU_PLUGIN_CB_NO_REGS, NULL);
+		else if (d[3] == 0x02)
+			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_stop, QEMU_PLUGIN_CB_NO_REGS, NULL);
+	}
+}
+
+static void on_exit_cb(qemu_plugin_id_t id, void *p)
+{
+	fclose(out);
+}
+
+QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc,
+					   char **argv)
+{
+	const char *path = NULL;
+
+	for (int i = 0; i < argc; i++)
+		if (!strncmp(argv[i], "out=", 4))
+			path = argv[i] + 4;
+	if (!path) {
+		fprintf(stderr, "pk-count: needs out=PATH\n");
+		return -1;
+	}
+	out = fopen(path, "w");
+	if (!out) {
+		perror(path);
+		return -1;
+	}
+	qemu_plugin_register_vcpu_tb_trans_cb(id, on_trans);
+	qemu_plugin_register_atexit_cb(id, on_exit_cb, NULL);
+	return 0;
+}

@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""qemu/profile/symbolize.py COUNTS RESULTS [--top N] [--diff] [--md FILE]
+
+Turns the pk-count plugin's block counts (COUNTS) into per-operation costs
+and per-function profiles, with the section labels and /proc/kallsyms that
+`pk-bench --count` wrote (RESULTS). Costs are guest instructions and guest
+blocks (each block ends in a jump, call or return: TCG's unit of dispatch)
+per iteration of the operation. --diff adds, for every operation measured
+both "[not loaded]" and "[loaded]", the functions whose counts differ.
+--md FILE writes the tables docs/benchmarks.md includes (qemu/bench.sh).
+"""
+import bisect
+import re
+import sys
+
+
+def demangle(name):
+    """Rust v0 symbols (_RNv...) as path::to::item, enough to read a profile."""
+    m = re.match(r"_R(\S+)(.*)", name)
+    if not m:
+        return name
+    body = re.sub(r"(Cs|Ms|B)[0-9A-Za-z]*_", "", m.group(1))
+    idents, i = [], 0
+    while i < len(body):
+        if body[i].isdigit():
+            j = i
+            while j < len(body) and body[j].isdigit():
+                j += 1
+            n = int(body[i:j])
+            idents.append(body[j:j + n])
+            i = j + n
+        else:
+            i += 1
+    return "::".join(idents[1:] or idents) + m.group(2)
+
+
+def load_results(path):
+    labels, syms = {}, []
+    for line in open(path, errors="replace"):
+        line = line.rstrip("\n")
+        if line.startswith("SECTION "):
+            _, i, iters, label = line.split(" ", 3)
+            labels[int(i)] = (int(iters), label)
+        elif line.startswith("KSYM "):
+            f = line[5:].split()
+            if len(f) >= 3 and f[1] in "tTwW":
+                name = demangle(f[2]) + (" " + f[3] if len(f) > 3 else "")
+                syms.append((int(f[0], 16), name))
+    syms.sort()
+    return labels, syms
+
+
+def load_counts(path):
+    sections, cur = {}, None
+    for line in open(path):
+        if line.startswith("section "):
+            cur = sections.setdefault(int(line.split()[1]), [])
+        elif cur is not None:
+            a, n, c = line.split()
+            cur.append((int(a, 16), int(n), int(c)))
+    return sections
+
+
+def name_of(addr, syms, addrs):
+    if addr < 0xffff800000000000:
+        return "[user]"
+    i = bisect.bisect_right(addrs, addr) - 1
+    return syms[i][1] if i >= 0 else "[kernel ?]"
+
+
+def profile(blocks, syms, addrs):
+    per = {}
+    for a, n, c in blocks:
+        k = name_of(a, syms, addrs)
+        ins, bl = per.get(k, (0, 0))
+        per[k] = (ins + n * c, bl + c)
+    return per
+
+
+def main():
+    args = sys.argv[1:]
+    top = 25
+    diff = "--diff" in args
+    if diff:
+        args.remove("--diff")
+    md = None
+    if "--md" in args:
+        i = args.index("--md")
+        md = args[i + 1]
+        del args[i:i + 2]
+    if "--top" in args:
+        i = args.index("--top")
+        top = int(args[i + 1])
+        del args[i:i + 2]
+    counts, results = args[0], args[1]
+    labels, syms = load_results(results)
+    addrs = [a for a, _ in syms]
+    sections = load_counts(counts)
+    summary = []
+    profiles = {}
+    for i in sorted(sections):
+        iters, label = labels.get(i, (1, f"section {i}"))
+        per = profile(sections[i], syms, addrs)
+        ins = sum(v[0] for v in per.values()) / iters
+        bl = sum(v[1] for v in per.values()) / iters
+        kins = sum(v[0] for k, v in per.items() if k != "[user]") / iters
+        kbl = sum(v[1] for k, v in per.items() if k != "[user]") / iters
+        summary.append((label, ins, bl, kins, kbl))
+        profiles[label] = (iters, per)
+        print(f"== {label}: {ins:,.0f} instructions, {bl:,.0f} blocks per iteration "
+              f"(kernel {kins:,.0f} / {kbl:,.0f})")
+        for k, (n, c) in sorted(per.items(), key=lambda kv: -kv[1][0])[:top]:
+            print(f"   {n / iters:10,.1f} insn {c / iters:8,.1f} blk  {k}")
+        print()
+    if diff:
+        for label, (iters, per) in profiles.items():
+            if not label.endswith("[not loaded]"):
+                continue
+            other = label[: -len("[not loaded]")] + "[loaded]"
+            if other not in profiles:
+                continue
+            iters2, per2 = profiles[other]
+            d = {}
+            for k in set(per) | set(per2):
+                a = per.get(k, (0, 0))
+                b = per2.get(k, (0, 0))
+                d[k] = (b[0] / iters2 - a[0] / iters, b[1] / iters2 - a[1] / iters)
+            tot = (sum(v[0] for v in d.values()), sum(v[1] for v in d.values()))
+            print(f"== {other} minus [not loaded]: {tot[0]:+,.1f} instructions, {tot[1]:+,.1f} blocks per iteration")
+            for k, (n, c) in sorted(d.items(), key=lambda kv: -abs(kv[1][0]))[:top]:
+                if abs(n) >= 0.5:
+                    print(f"   {n:+10,.1f} insn {c:+8,.1f} blk  {k}")
+            print()
+    if md:
+        write_md(md, summary, profiles)
+    print("== summary (per iteration)")
+    print(f"   {'instructions':>13} {'blocks':>9}  operation")
+    for label, ins, bl, _, _ in summary:
+        print(f"   {ins:13,.0f} {bl:9,.0f}  {label}")
+
+
+def is_module(name):
+    return name.endswith("[prockill]") or name.startswith("ftrace_trampoline")
+
+
+def write_md(path, summary, profiles):
+    cost = {label: (ins, bl) for label, ins, bl, _, _ in summary}
+    out = []
+    w = out.append
+
+    def table(title, rows, base):
+        b = cost.get(base)
+        if not b:
+            return
+        w(f"| {title} | instructions | blocks | ratio to {base.split(' [')[0]} (instructions; blocks) |")
+        w("|---|---:|---:|---:|")
+        for label in rows:
+            if label not in cost:
+                continue
+            ins, bl = cost[label]
+            r = "1 (baseline)" if label == base else f"**{ins / b[0]:.3f}x**; {bl / b[1]:.3f}x"
+            w(f"| {label} | {ins:,.0f} | {bl:,.0f} | {r} |")
+        w("")
+
+    sends = [l for l in cost if l.startswith(("pidfd_send", "kill(2)", "write(2)", "ioctl("))]
+    w("### Sending a signal")
+    w("")
+    table("operation", sends, "pidfd_send_signal(pidfd)")
+    node = "write(2) to /proc/<pid>/kill"
+    if node in profiles:
+        iters, per = profiles[node]
+        mod = sorted(((k, v) for k, v in per.items() if is_module(k)), key=lambda kv: -kv[1][0])
+        tot = sum(v[0] for _, v in mod) / iters
+        w(f"Of the node write's {cost[node][0]:,.0f} instructions, {tot:,.0f} are the module's own code:")
+        w("")
+        w("| function (module) | instructions | blocks |")
+        w("|---|---:|---:|")
+        for k, (n, c) in mod:
+            w(f"| `{k.replace(' [prockill]', '')}` | {n / iters:,.0f} | {c / iters:,.0f} |")
+        w("")
+    w("### Getting a handle")
+    w("")
+    table("operation", [l for l in cost if "+ close" in l], "pidfd_open + close")
+    w("### What the module costs everyone else")
+    w("")
+    w("| operation | not loaded: instructions | loaded: instructions | ratio (instructions; blocks) | the module's own code per iteration (ftrace trampoline + handlers) |")
+    w("|---|---:|---:|---:|---:|")
+    for label in cost:
+        if not label.endswith("[not loaded]"):
+            continue
+        other = label[: -len("[not loaded]")] + "[loaded]"
+        if other not in cost:
+            continue
+        a, b = cost[label], cost[other]
+        iters, per = profiles[other]
+        own = sum(v[0] for k, v in per.items() if is_module(k)) / iters
+        w(f"| {label[: -len(' [not loaded]')]} | {a[0]:,.0f} | {b[0]:,.0f} | **{b[0] / a[0]:.4f}x**; {b[1] / a[1]:.4f}x | {own:,.0f} |")
+    w("")
+    w("### Revocation: an exec with handles on other processes")
+    w("")
+    ex = [l for l in cost if "revoke=exec" in l]
+    base = next((l for l in ex if l.endswith("no handles")), None)
+    if base:
+        table("operation", ex, base)
+    open(path, "w").write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
