@@ -13,9 +13,18 @@
 //!
 //! Hooks run in the exec'ing task, in atomic context (an ftrace callback):
 //! they must not sleep. They cannot veto the exec.
+//!
+//! The table is read at every exec on the system, so reading it takes no
+//! lock: each slot is an atomic pointer to a `'static` hook, set and cleared
+//! with compare-and-exchange. (NetBSD guards its list with a lock; a slot
+//! array that changes only when a module loads or unloads does not need
+//! one.) A hook that is being disestablished may still run for an exec that
+//! read its slot just before; prockill's only hook is established before the
+//! glue hooks `setup_new_exec()` and disestablished after it unhooked.
 
 use kernel::bindings;
 use kernel::prelude::*;
+use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
 
 /// What a hook learns about an exec.
 pub(crate) struct ExecEvent {
@@ -27,48 +36,51 @@ pub(crate) struct ExecEvent {
     pub(crate) secureexec: bool,
 }
 
-/// An exec hook.
+/// An exec hook. Established as a `&'static ExecHook` (a `static` holding
+/// the function), so that the table can hold plain pointers to it.
 pub(crate) type ExecHook = fn(&ExecEvent);
 
 /// How many hooks can be established at once. prockill has one client.
 const MAX_HOOKS: usize = 4;
 
-kernel::sync::global_lock! {
-    // SAFETY: Initialized by `init()` in module init, before the first use.
-    unsafe(uninit) static HOOKS: SpinLock<[Option<ExecHook>; MAX_HOOKS]> = [None; MAX_HOOKS];
-}
-
-/// Initializes the registry. Call once, from module init.
-pub(crate) fn init() {
-    // SAFETY: Called exactly once, from module init, before any other use.
-    unsafe { HOOKS.init() };
-}
+/// The established hooks: null or a pointer to a `'static` [`ExecHook`].
+static HOOKS: [Atomic<*const ExecHook>; MAX_HOOKS] =
+    [const { Atomic::new(core::ptr::null()) }; MAX_HOOKS];
 
 /// An established hook; dropping it disestablishes the hook.
 pub(crate) struct Registration {
     slot: usize,
 }
 
-/// Establishes `hook`: from now on it runs at every exec.
-pub(crate) fn establish(hook: ExecHook) -> Result<Registration> {
-    let mut hooks = HOOKS.lock();
-    let slot = hooks.iter().position(Option::is_none).ok_or(EBUSY)?;
-    hooks[slot] = Some(hook);
-    Ok(Registration { slot })
+/// Establishes `hook`: from now on it runs at every exec. `EBUSY` when all
+/// slots are taken.
+pub(crate) fn establish(hook: &'static ExecHook) -> Result<Registration> {
+    let new: *const ExecHook = hook;
+    for (slot, h) in HOOKS.iter().enumerate() {
+        // Release: a `run` that sees the pointer sees the hook it points to.
+        if h.cmpxchg(core::ptr::null(), new, Release).is_ok() {
+            return Ok(Registration { slot });
+        }
+    }
+    Err(EBUSY)
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        HOOKS.lock()[self.slot] = None;
+        HOOKS[self.slot].store(core::ptr::null(), Relaxed);
     }
 }
 
 /// Runs every established hook for an exec. Called by the glue.
 pub(crate) fn run(event: &ExecEvent) {
-    // Copy the table so hooks run without the registry lock held.
-    let hooks = *HOOKS.lock();
-    for hook in hooks.iter().flatten() {
-        hook(event);
+    for h in &HOOKS {
+        let p = h.load(Acquire);
+        if !p.is_null() {
+            // SAFETY: Non-null slots only ever hold a `&'static ExecHook`
+            // (`establish`), valid forever.
+            let hook = unsafe { *p };
+            hook(event);
+        }
     }
 }
 

@@ -16,9 +16,11 @@
 //!   (`EPOLLHUP | EPOLLERR`);
 //! - `ioctl` offers the same operations in binary (`PROCKILL_IOC_*`).
 //!
-//! Every check-then-send runs with the target's `signal->exec_update_lock`
-//! held for reading, the lock an exec holds for writing while it revokes
-//! handles: a write is either wholly before an exec or sees its revocation.
+//! Every check-then-send runs under the target's siglock, which the exec
+//! hook takes once it has revoked handles: a write either sends before the
+//! hook is done or sees the revocation. Open and `SET_POLICY` hold the
+//! target's `signal->exec_update_lock` for reading, the lock an exec holds
+//! for writing from before its new credentials until after the hook.
 
 use crate::policy::{self, Policy};
 use crate::{ffi, registry, signal, uapi};
@@ -219,6 +221,36 @@ impl Drop for ExecLockGuard<'_> {
     }
 }
 
+/// A held siglock (`task->sighand->siglock`, interrupts off).
+///
+/// # Invariants
+///
+/// `task`'s siglock is held by this value, which restores `flags` when it
+/// releases it; `task` stays valid for `'a`.
+struct SigLockGuard<'a> {
+    task: TaskPtr<'a>,
+    flags: c_ulong,
+}
+
+impl<'a> SigLockGuard<'a> {
+    /// Locks `task`'s siglock, or returns `None` if `task` was released
+    /// (it has no signal handlers left).
+    fn lock(task: TaskPtr<'a>) -> Option<Self> {
+        let mut flags: c_ulong = 0;
+        // SAFETY: `task` is valid for `'a` (type invariant of `TaskPtr`).
+        let sighand = unsafe { ffi::prockill_lock_sighand(task.as_ptr(), &mut flags) };
+        // INVARIANT: A non-null return means the lock is held.
+        (!sighand.is_null()).then_some(SigLockGuard { task, flags })
+    }
+}
+
+impl Drop for SigLockGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: We hold the lock (type invariant), taken with these flags.
+        unsafe { ffi::prockill_unlock_sighand(self.task.as_ptr(), &mut self.flags) };
+    }
+}
+
 /// The state a handle reports.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -399,29 +431,24 @@ impl Handle {
 
     /// Sends `sig` (0 probes) with the authority of the opener (`file`).
     ///
-    /// The fast path takes no reference: under RCU the task cannot be
-    /// freed, and `down_read_trylock()` does not sleep. Only when an exec
-    /// holds the lock does the write take references and wait for it.
+    /// The checks and the send run under the target's siglock, the lock
+    /// every signal send takes anyway (`do_send_sig_info()`), and the exec
+    /// hook takes it after revoking (`registry::on_exec`): a write either
+    /// sends before the hook is done or sees the revocation. Like
+    /// `kill_pid_info_type()`, it looks the task up again if the one it found
+    /// was released before it could lock it (an exit, or the old leader that
+    /// `de_thread()` replaced). No reference is taken: RCU keeps the task.
     ///
-    /// A revoked handle answers `EIO` forever, even once the target is gone:
-    /// `send_locked` checks first thing, and so does a failed lookup here.
+    /// A revoked handle answers `EIO` forever, even once the target is gone.
     fn send(&self, file: &File, sig: u32) -> Result {
-        {
+        loop {
             let rcu = rcu::read_lock();
             let task = TaskPtr::find(&self.pid, &rcu).ok_or_else(|| self.gone_errno())?;
-            let lock = task.exec_update_lock();
-            // SAFETY: `lock` is a valid, initialized rw_semaphore.
-            if unsafe { bindings::down_read_trylock(lock) } != 0 {
-                let ret = self.send_locked(file, task, sig, &rcu);
-                // SAFETY: We took the lock for reading just above.
-                unsafe { bindings::up_read(lock) };
-                return ret;
-            }
+            let Some(_siglock) = SigLockGuard::lock(task) else {
+                continue;
+            };
+            return self.send_locked(file, task, sig, &rcu);
         }
-        let task = self.pid.task().ok_or_else(|| self.gone_errno())?;
-        let _exec = task.exec_lock()?;
-        let rcu = rcu::read_lock();
-        self.send_locked(file, task.borrow(), sig, &rcu)
     }
 
     /// The error for a target with no task left: `EIO` if revoked, else `ESRCH`.
@@ -433,8 +460,8 @@ impl Handle {
         }
     }
 
-    /// The checks and the send, with the target's `exec_update_lock` held
-    /// for reading (and the RCU read lock, for `may_signal`). Does not sleep.
+    /// The checks and the send, with the target's siglock held (and the
+    /// RCU read lock, for `may_signal`).
     fn send_locked(&self, file: &File, task: TaskPtr<'_>, sig: u32, rcu: &rcu::Guard) -> Result {
         if self.revoked_reason().is_some() {
             return Err(EIO);
@@ -448,12 +475,11 @@ impl Handle {
         if sig == 0 {
             return Ok(());
         }
-        // SAFETY: `task` is the task of `pid`, valid while we hold `rcu` or
-        // the caller's reference; `file.cred()` is valid while the file is.
+        // SAFETY: `task` is valid while we hold `rcu` and its siglock is held
+        // (`send`); `file.cred()` is valid while the file is.
         let ret = unsafe {
-            ffi::prockill_send_signal(
+            ffi::prockill_send_signal_locked(
                 task.as_ptr(),
-                self.pid.as_ptr(),
                 self.kind.pid_type(),
                 sig as c_int,
                 file.cred().as_ptr(),

@@ -17,7 +17,9 @@
  *  2. ftrace and kprobes have no Rust bindings (linux/ftrace.h and
  *     linux/kprobes.h are not in rust/bindings).
  *  3. Kernel helpers that are inline or unexported (get_pid(), clear_siginfo(),
- *     do_send_sig_info(), struct linux_binprm).
+ *     lock_task_sighand(), send_signal_locked(), struct linux_binprm).
+ *     One of them, __lock_task_sighand(), is copied: see
+ *     prockill_lock_sighand().
  *  4. Trace events and writable module parameters are C macros; Rust's
  *     module! only has read-only integer parameters in 7.3.
  *
@@ -72,8 +74,8 @@ static struct dentry *(*pk_d_splice_alias_ops)(struct inode *, struct dentry *,
 					       const struct dentry_operations *);
 static bool (*pk_proc_fill_cache)(struct file *, struct dir_context *, const char *, unsigned int,
 				  instantiate_t, struct task_struct *, const void *);
-static int (*pk_do_send_sig_info)(int, struct kernel_siginfo *, struct task_struct *,
-				  enum pid_type);
+static int (*pk_send_signal_locked)(int, struct kernel_siginfo *, struct task_struct *,
+				    enum pid_type);
 static const struct dentry_operations *pk_pid_dentry_operations;
 static unsigned long (*pk_ftrace_location)(unsigned long ip);
 
@@ -510,7 +512,7 @@ int prockill_glue_init(void)
 	    pk_resolve((void **)&pk_pid_update_inode, "pid_update_inode") ||
 	    pk_resolve((void **)&pk_d_splice_alias_ops, "d_splice_alias_ops") ||
 	    pk_resolve((void **)&pk_proc_fill_cache, "proc_fill_cache") ||
-	    pk_resolve((void **)&pk_do_send_sig_info, "do_send_sig_info") ||
+	    pk_resolve((void **)&pk_send_signal_locked, "send_signal_locked") ||
 	    pk_resolve((void **)&pk_pid_dentry_operations, "pid_dentry_operations") ||
 	    pk_resolve((void **)&pk_ftrace_location, "ftrace_location"))
 		return -ENOENT;
@@ -538,27 +540,70 @@ struct pid *prockill_inode_pid(const struct inode *inode)
 }
 
 /*
+ * Why C: lock_task_sighand() is inline, and the function behind it,
+ * __lock_task_sighand() (kernel/signal.c), is not exported and not even
+ * always there (the release kernel inlines it into every caller). This is its
+ * code: the sighand_struct slab is SLAB_TYPESAFE_BY_RCU, so under RCU the
+ * lock can be taken even if the struct was just freed, and the pointer is
+ * checked again under the lock (de_thread() and __exit_signal() change it).
+ *
+ * Locks @task's signal handlers (siglock, interrupts off) as every signal
+ * send does, or returns NULL if @task has been released (no sighand left).
+ */
+struct sighand_struct *prockill_lock_sighand(struct task_struct *task, unsigned long *flags)
+{
+	struct sighand_struct *sighand;
+
+	rcu_read_lock();
+	for (;;) {
+		sighand = rcu_dereference(task->sighand);
+		if (unlikely(!sighand))
+			break;
+		spin_lock_irqsave(&sighand->siglock, *flags);
+		if (likely(sighand == rcu_access_pointer(task->sighand)))
+			break;
+		spin_unlock_irqrestore(&sighand->siglock, *flags);
+	}
+	rcu_read_unlock();
+	return sighand;
+}
+
+/* Why C: see prockill_lock_sighand(). */
+void prockill_unlock_sighand(struct task_struct *task, unsigned long *flags)
+{
+	unlock_task_sighand(task, flags);
+}
+
+/*
+ * Why C: as prockill_lock_sighand(); for the exec hook. Taking and releasing
+ * current's siglock orders the revocations just made before every send that
+ * locks it later, and waits out every send that holds it now.
+ */
+void prockill_sighand_barrier(void)
+{
+	spin_lock_irq(&current->sighand->siglock);
+	spin_unlock_irq(&current->sighand->siglock);
+}
+
+/*
  * Why C: kernel_siginfo is a union of unions that bindgen renders opaquely,
- * clear_siginfo() and current_user_ns() are inline and do_send_sig_info()
+ * clear_siginfo() and current_user_ns() are inline and send_signal_locked()
  * is not exported.
  *
- * Sends @sig to @task as kill(2) (PIDTYPE_TGID) or tgkill(2) (PIDTYPE_PID)
- * would, with si_code SI_USER, si_pid the writer and si_uid the real uid of
- * @opener seen from the writer's user namespace (send_signal_locked()
- * translates both for the target), as prepare_kill_siginfo() does for
- * pidfd_send_signal() (the open computed the common case, a writer in the
- * opener's user namespace, once: @uid_opener_ns). The caller has found @task as @pid's task, keeps it
- * valid (RCU or a reference) and has decided that the send is permitted:
- * like kill_pid_info_type(), and unlike it, this does no permission check.
- * If @task turns out to be a leader that de_thread() just replaced, @pid
- * has moved to the new leader: retry there, as kill_pid_info_type() does.
+ * Sends @sig to @task, whose siglock the caller holds (prockill_lock_sighand),
+ * as kill(2) (PIDTYPE_TGID) or tgkill(2) (PIDTYPE_PID) would: si_code
+ * SI_USER, si_pid the writer, si_uid the real uid of @opener seen from the
+ * writer's user namespace (send_signal_locked() translates both for the
+ * target), as prepare_kill_siginfo() does for pidfd_send_signal(); the open
+ * computed the common case, a writer in the opener's user namespace, once
+ * (@uid_opener_ns). The caller has decided that the send is permitted: like
+ * do_send_sig_info(), this does no permission check.
  */
-int prockill_send_signal(struct task_struct *task, struct pid *pid, enum pid_type type, int sig,
-			 const struct cred *opener, uid_t uid_opener_ns)
+int prockill_send_signal_locked(struct task_struct *task, enum pid_type type, int sig,
+				const struct cred *opener, uid_t uid_opener_ns)
 {
 	struct user_namespace *ns = current_user_ns();
 	struct kernel_siginfo info;
-	int ret;
 
 	clear_siginfo(&info);
 	info.si_signo = sig;
@@ -567,17 +612,7 @@ int prockill_send_signal(struct task_struct *task, struct pid *pid, enum pid_typ
 	info.si_pid = task_tgid_vnr(current);
 	/* @uid_opener_ns is from_kuid_munged(opener->user_ns, opener->uid). */
 	info.si_uid = ns == opener->user_ns ? uid_opener_ns : from_kuid_munged(ns, opener->uid);
-
-	ret = pk_do_send_sig_info(sig, &info, task, type);
-	while (unlikely(ret == -ESRCH)) {
-		rcu_read_lock();
-		task = pid_task(pid, PIDTYPE_PID);
-		ret = task ? pk_do_send_sig_info(sig, &info, task, type) : -ESRCH;
-		rcu_read_unlock();
-		if (!task)
-			break;
-	}
-	return ret;
+	return pk_send_signal_locked(sig, &info, task, type);
 }
 
 /*

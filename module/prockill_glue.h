@@ -22,8 +22,11 @@ int prockill_revoke_param_get(char *buffer, const struct kernel_param *kp);
 int prockill_glue_init(void);
 void prockill_glue_exit(void);
 struct pid *prockill_inode_pid(const struct inode *inode);
-int prockill_send_signal(struct task_struct *task, struct pid *pid, enum pid_type type, int sig,
-			 const struct cred *opener, uid_t uid_opener_ns);
+struct sighand_struct *prockill_lock_sighand(struct task_struct *task, unsigned long *flags);
+void prockill_unlock_sighand(struct task_struct *task, unsigned long *flags);
+void prockill_sighand_barrier(void);
+int prockill_send_signal_locked(struct task_struct *task, enum pid_type type, int sig,
+				const struct cred *opener, uid_t uid_opener_ns);
 size_t prockill_c_offsetof(unsigned int field);
 void prockill_trace_revoke(pid_t target, pid_t opener, uid_t opener_uid, u32 reason,
 			   u64 exec_gen_open, u64 exec_gen_now);

@@ -46,7 +46,7 @@ module! {
 /// (declared for C in `prockill_glue.h`).
 mod ffi {
     use kernel::bindings;
-    use kernel::ffi::{c_int, c_uint};
+    use kernel::ffi::{c_int, c_uint, c_ulong};
 
     // Only pointers to these C structs cross the boundary, never the structs.
     #[allow(improper_ctypes)]
@@ -57,15 +57,26 @@ mod ffi {
         pub(crate) fn prockill_glue_exit();
         /// Returns a counted reference to the `struct pid` of a node inode.
         pub(crate) fn prockill_inode_pid(inode: *const bindings::inode) -> *mut bindings::pid;
+        /// `lock_task_sighand()`: locks `task`'s siglock (interrupts off,
+        /// state in `flags`), or returns null if `task` was released.
+        pub(crate) fn prockill_lock_sighand(
+            task: *mut bindings::task_struct,
+            flags: *mut c_ulong,
+        ) -> *mut bindings::sighand_struct;
+        /// `unlock_task_sighand()`.
+        pub(crate) fn prockill_unlock_sighand(
+            task: *mut bindings::task_struct,
+            flags: *mut c_ulong,
+        );
+        /// Takes and releases `current`'s siglock.
+        pub(crate) fn prockill_sighand_barrier();
         /// Sends `sig` with `si_code` `SI_USER`, `si_pid` the caller and
         /// `si_uid` the real uid of `opener` (`uid_opener_ns` when the
         /// caller is in `opener`'s user namespace), to the process
-        /// (`PIDTYPE_TGID`) or thread (`PIDTYPE_PID`) of `task`, the task of
-        /// `pid` (retried on `pid` if `de_thread()` moved it). Does no
-        /// permission check; the caller keeps `task` valid.
-        pub(crate) fn prockill_send_signal(
+        /// (`PIDTYPE_TGID`) or thread (`PIDTYPE_PID`) of `task`, whose
+        /// siglock the caller holds. Does no permission check.
+        pub(crate) fn prockill_send_signal_locked(
             task: *mut bindings::task_struct,
-            pid: *mut bindings::pid,
             type_: bindings::pid_type,
             sig: c_int,
             opener: *const bindings::cred,
@@ -152,12 +163,14 @@ struct ProcKill {
     _hook: exechook::Registration,
 }
 
+/// The exec hook prockill establishes: revocation ([`registry::on_exec`]).
+static REVOKE_ON_EXEC: exechook::ExecHook = registry::on_exec;
+
 impl kernel::Module for ProcKill {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         layout::check()?;
         registry::init();
-        exechook::init();
-        let hook = exechook::establish(registry::on_exec)?;
+        let hook = exechook::establish(&REVOKE_ON_EXEC)?;
         // SAFETY: Called once, from module init, with nothing else of ours running.
         let ret = unsafe { ffi::prockill_glue_init() };
         if ret != 0 {

@@ -126,6 +126,7 @@ pub(crate) fn on_exec(event: &ExecEvent) {
     let Some(list) = reg.procs().get(&key) else {
         return;
     };
+    let mut revoked = false;
     for handle in list.iter() {
         let policy = core::cmp::max(module_policy, handle.policy());
         let Some(reason) = policy.revokes(event.secureexec) else {
@@ -135,6 +136,7 @@ pub(crate) fn on_exec(event: &ExecEvent) {
             continue;
         };
         if handle.revoke(reason) {
+            revoked = true;
             // SAFETY: Plain function call; all arguments are values.
             unsafe {
                 ffi::prockill_trace_revoke(
@@ -147,5 +149,14 @@ pub(crate) fn on_exec(event: &ExecEvent) {
                 )
             };
         }
+    }
+    drop(reg);
+    if revoked {
+        // Writers check and send under the target's siglock (`Handle::send`).
+        // Taking it once, after marking, waits out every write already past
+        // its check, and every later write sees the marks: no signal through
+        // a revoked handle is sent once the hook is done.
+        // SAFETY: Called by the exec'ing task itself, in process context.
+        unsafe { ffi::prockill_sighand_barrier() };
     }
 }

@@ -84,17 +84,6 @@ pub(crate) fn read_at(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<Vec<u8>> {
     }
 }
 
-/// One `write(2)`; returns the byte count written.
-pub(crate) fn write(fd: BorrowedFd<'_>, bytes: &[u8]) -> io::Result<usize> {
-    // SAFETY: bytes is valid for its length.
-    let n = unsafe { libc::write(fd.as_raw_fd(), bytes.as_ptr().cast(), bytes.len()) };
-    if n < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(n as usize)
-    }
-}
-
 /// `pidfd_send_signal(fd, sig, NULL, 0)`; `fd` may be a pidfd or a
 /// `/proc/<tgid>` directory fd.
 pub(crate) fn pidfd_send_signal(fd: BorrowedFd<'_>, sig: libc::c_int) -> io::Result<()> {
