@@ -25,4 +25,4 @@ rm -f "$out/counts" "$out/results"
 PROCKILL_SMP=1 PROCKILL_QEMU_ARGS="-plugin $plugin,out=$out/counts" \
     "$here/run" --flavour release --no-module --timeout 1200 --results "$out/results" \
     --log "$out/console.log" -- 'pk-bench --count --results /dev/ttyS1' >&2
-python3 "$here/profile/symbolize.py" "$out/counts" "$out/results" "$@" | tee "$out/profile.txt"
+/usr/bin/python3 "$here/profile/symbolize.py" "$out/counts" "$out/results" "$@" | tee "$out/profile.txt"
