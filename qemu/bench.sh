@@ -91,8 +91,8 @@ fi
 # ---- chart: exec time against handles (log x); n = 0 as a horizontal line.
 dat=$out/scaling.dat
 awk '$1 == "DAT" { k = $3; n[k] = 1; v[$2, k] = $4 " " $5 " " $6 }
-     END { print "# n own(med p25 p75) others(med p25 p75) pidfd-control(med p25 p75), µs"
-           for (k in n) print k, v["own", k], v["others", k], v["pidfd", k] }' "$results" | sort -n >"$dat"
+     END { print "# n own(med p25 p75) others(med p25 p75) pidfd-control(med p25 p75) others-pidfd-control(med p25 p75), µs"
+           for (k in n) print k, v["own", k], v["others", k], v["pidfd", k], v["otherspidfd", k] }' "$results" | sort -n >"$dat"
 own0=$(awk '$1 == 0 { print $2 }' "$dat")
 if [ -n "$own0" ]; then
     gnuplot <<EOF || die "gnuplot failed"
@@ -110,6 +110,7 @@ set key top left box opaque
 plot "$dat" using 1:(\$2/1000):(\$3/1000):(\$4/1000) with yerrorlines lw 2 pt 7 lc rgb "#c0392b" title "n kill handles on the exec'ing process (all revoked)", \
      "$dat" using 1:(\$8/1000):(\$9/1000):(\$10/1000) with yerrorlines lw 2 pt 9 lc rgb "#7f8c8d" title "control: n pidfds on the exec'ing process (no module work)", \
      "$dat" using 1:(\$5/1000):(\$6/1000):(\$7/1000) with yerrorlines lw 2 pt 5 lc rgb "#2471a3" title "n kill handles on other processes", \
+     "$dat" using 1:(\$11/1000):(\$12/1000):(\$13/1000) with yerrorlines lw 1 dt 3 pt 4 lc rgb "#5dade2" title "control: n pidfds on other processes", \
      $own0/1000 with lines dt 2 lc rgb "#000000" title "n = 0 (own series)"
 EOF
 fi

@@ -1345,6 +1345,13 @@ fn bench_revoke(cfg: &Cfg, rep: &mut Report, holder: &mut Holder) -> Res<()> {
             t.p25 / 1e3,
             t.p75 / 1e3
         ));
+        let oc = q(&octl[i]);
+        rep.dat.push(format!(
+            "otherspidfd {n} {:.3} {:.3} {:.3}",
+            oc.med / 1e3,
+            oc.p25 / 1e3,
+            oc.p75 / 1e3
+        ));
     }
     rep.md("");
     // Linear in own handles: the module's share (own minus the pidfd
