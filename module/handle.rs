@@ -225,29 +225,35 @@ impl Drop for ExecLockGuard<'_> {
 ///
 /// # Invariants
 ///
-/// `task`'s siglock is held by this value, which restores `flags` when it
-/// releases it; `task` stays valid for `'a`.
-struct SigLockGuard<'a> {
-    task: TaskPtr<'a>,
+/// `sighand` is the signal-handler struct of a task that was valid when the
+/// lock was taken; its `siglock` is held by this value, which restores
+/// `flags` when it releases it.
+struct SigLockGuard {
+    sighand: *mut bindings::sighand_struct,
     flags: c_ulong,
 }
 
-impl<'a> SigLockGuard<'a> {
+impl SigLockGuard {
     /// Locks `task`'s siglock, or returns `None` if `task` was released
     /// (it has no signal handlers left).
-    fn lock(task: TaskPtr<'a>) -> Option<Self> {
+    fn lock(task: TaskPtr<'_>) -> Option<Self> {
         let mut flags: c_ulong = 0;
-        // SAFETY: `task` is valid for `'a` (type invariant of `TaskPtr`).
+        // SAFETY: `task` is valid (type invariant of `TaskPtr`).
         let sighand = unsafe { ffi::prockill_lock_sighand(task.as_ptr(), &mut flags) };
-        // INVARIANT: A non-null return means the lock is held.
-        (!sighand.is_null()).then_some(SigLockGuard { task, flags })
+        if sighand.is_null() {
+            // Nothing is held: build no guard, whose drop would unlock.
+            return None;
+        }
+        // INVARIANT: A non-null return means `sighand->siglock` is held.
+        Some(SigLockGuard { sighand, flags })
     }
 }
 
-impl Drop for SigLockGuard<'_> {
+impl Drop for SigLockGuard {
     fn drop(&mut self) {
-        // SAFETY: We hold the lock (type invariant), taken with these flags.
-        unsafe { ffi::prockill_unlock_sighand(self.task.as_ptr(), &mut self.flags) };
+        // SAFETY: We hold `sighand->siglock` (type invariant), taken with
+        // these flags; holding it keeps the struct from being freed.
+        unsafe { ffi::prockill_unlock_sighand(self.sighand, self.flags) };
     }
 }
 

@@ -568,10 +568,13 @@ struct sighand_struct *prockill_lock_sighand(struct task_struct *task, unsigned 
 	return sighand;
 }
 
-/* Why C: see prockill_lock_sighand(). */
-void prockill_unlock_sighand(struct task_struct *task, unsigned long *flags)
+/*
+ * Why C: unlock_task_sighand() is inline. This unlocks the sighand that
+ * prockill_lock_sighand() returned (the same as task->sighand while locked).
+ */
+void prockill_unlock_sighand(struct sighand_struct *sighand, unsigned long flags)
 {
-	unlock_task_sighand(task, flags);
+	spin_unlock_irqrestore(&sighand->siglock, flags);
 }
 
 /*

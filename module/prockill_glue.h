@@ -23,7 +23,7 @@ int prockill_glue_init(void);
 void prockill_glue_exit(void);
 struct pid *prockill_inode_pid(const struct inode *inode);
 struct sighand_struct *prockill_lock_sighand(struct task_struct *task, unsigned long *flags);
-void prockill_unlock_sighand(struct task_struct *task, unsigned long *flags);
+void prockill_unlock_sighand(struct sighand_struct *sighand, unsigned long flags);
 void prockill_sighand_barrier(void);
 int prockill_send_signal_locked(struct task_struct *task, enum pid_type type, int sig,
 				const struct cred *opener, uid_t uid_opener_ns);

@@ -63,10 +63,10 @@ mod ffi {
             task: *mut bindings::task_struct,
             flags: *mut c_ulong,
         ) -> *mut bindings::sighand_struct;
-        /// `unlock_task_sighand()`.
+        /// Unlocks what `prockill_lock_sighand` locked.
         pub(crate) fn prockill_unlock_sighand(
-            task: *mut bindings::task_struct,
-            flags: *mut c_ulong,
+            sighand: *mut bindings::sighand_struct,
+            flags: c_ulong,
         );
         /// Takes and releases `current`'s siglock.
         pub(crate) fn prockill_sighand_barrier();
