@@ -7,7 +7,7 @@
 //! exec (set-uid, set-gid, file capabilities), threads, the tracepoint.
 
 use super::pk::eqm;
-use super::pk::{self, node, res, tnode, ExecArgs, Pipe, EXEC_TARGET};
+use super::pk::{self, node, res, tnode, ExecArgs, Execer, Pipe, EXEC_TARGET};
 use crate::harness::{Test, TestResult};
 use crate::util::{self, errno_name, Child, Outcome};
 use crate::{ensure, ensure_eq};
@@ -34,87 +34,6 @@ pub const TESTS: &[Test] = &[
 ];
 
 const T20: Duration = Duration::from_secs(20);
-
-/// A child that execs the exec target (`usr1` mode: SIGUSR1 exits 42) when
-/// told to. The old image has SIGUSR1 ignored, so signals that reach it are
-/// discarded.
-struct Execer {
-    child: Child,
-    go: OwnedFd,
-    ready: OwnedFd,
-}
-
-impl Execer {
-    fn spawn(life_ms: u64) -> Result<Execer, String> {
-        let target = pk::ensure_exec_target()?;
-        let go = Pipe::new(true)?;
-        let ready = Pipe::new(false)?;
-        let args = ExecArgs::new(
-            target,
-            &["pk-exec-target"],
-            &[
-                ("PK_EXEC_TARGET", "usr1".into()),
-                ("PK_READY_FD", ready.wr.as_raw_fd().to_string()),
-                ("PK_LIFE_MS", life_ms.to_string()),
-            ],
-        );
-        let grd = go.rd.as_raw_fd();
-        let child = util::fork_fn(move || {
-            pk::ignore(libc::SIGUSR1);
-            pk::get(grd, 1, Duration::from_secs(120))?;
-            let e = args.exec();
-            Err(format!("execve {EXEC_TARGET}: {}", errno_name(e)))
-        })?;
-        Ok(Execer {
-            child,
-            go: go.wr,
-            ready: ready.rd,
-        })
-    }
-
-    fn pid(&self) -> i32 {
-        self.child.pid()
-    }
-
-    /// Let it exec and wait until the new image has its handler.
-    fn exec_now(&self) -> TestResult {
-        pk::put(self.go.as_raw_fd(), b"g");
-        let b = pk::get(self.ready.as_raw_fd(), 1, T20)?;
-        ensure_eq!(b, b"R");
-        let exe =
-            std::fs::read_link(format!("/proc/{}/exe", self.pid())).map_err(|e| e.to_string())?;
-        ensure_eq!(exe.to_string_lossy(), EXEC_TARGET);
-        Ok(())
-    }
-
-    /// The new image is still running (not hit by SIGUSR1) after `ms`.
-    fn still_alive_after(&self, ms: u64) -> TestResult {
-        pk::sleep_ms(ms);
-        let mut st = 0;
-        // SAFETY: WNOHANG|WNOWAIT on our child.
-        let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        // SAFETY: valid siginfo buffer.
-        let r = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                self.pid() as libc::id_t,
-                &mut si,
-                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
-            )
-        };
-        // SAFETY: si_pid is valid to read after waitid.
-        let exited = r == 0 && unsafe { si.si_pid() } != 0;
-        if exited {
-            // SAFETY: filled by waitid.
-            st = unsafe { si.si_status() };
-        }
-        ensure!(
-            !exited,
-            "the new image exited (status {st}): it got the signal"
-        );
-        Ok(())
-    }
-}
 
 /// Run the set-uid-root helper as the user with a kill node of its own
 /// process on fd 2; returns how it ended and what it printed.
@@ -261,10 +180,7 @@ fn check_then_kill() -> TestResult {
         ensure_eq!(pk::readlinkat(dfd, "exe").map_err(errno_name)?, EXEC_TARGET);
         if !strict {
             ensure_eq!(pk::write_fd(k, b"USR1"), Ok(4));
-            ensure_eq!(
-                e.child.wait_timeout(T20)?,
-                Outcome::Exited(42, String::new())
-            );
+            ensure_eq!(e.wait_timeout(T20)?, Outcome::Exited(42, String::new()));
             continue;
         }
         for w in [&b"USR1"[..], b"0", b"KILL"] {
@@ -277,10 +193,7 @@ fn check_then_kill() -> TestResult {
         ensure_eq!(pk::node_field(k, "reason")?, "exec");
         // The control: pidfd_send_signal on the same directory fd.
         ensure_eq!(pk::pidfd_send_signal(dfd, libc::SIGUSR1), Ok(()));
-        ensure_eq!(
-            e.child.wait_timeout(T20)?,
-            Outcome::Exited(42, String::new())
-        );
+        ensure_eq!(e.wait_timeout(T20)?, Outcome::Exited(42, String::new()));
     }
     Ok(())
 }
@@ -590,10 +503,7 @@ fn policy_param() -> TestResult {
     ensure_eq!(pk::write_fd(strict.as_raw_fd(), b"USR1"), Err(libc::EIO));
     ensure_eq!(pk::node_field(loose.as_raw_fd(), "state")?, "alive");
     ensure_eq!(pk::write_fd(loose.as_raw_fd(), b"USR1"), Ok(4));
-    ensure_eq!(
-        e.child.wait_timeout(T20)?,
-        Outcome::Exited(42, String::new())
-    );
+    ensure_eq!(e.wait_timeout(T20)?, Outcome::Exited(42, String::new()));
     util::write_once(pk::REVOKE_PARAM, b"setid").map_err(errno_name)?;
     Ok(())
 }
@@ -721,10 +631,7 @@ fn revoked_state() -> TestResult {
         i2.exec_gen
     );
     ensure_eq!(pk::write_fd(k2.as_raw_fd(), b"USR1"), Ok(4));
-    ensure_eq!(
-        e.child.wait_timeout(T20)?,
-        Outcome::Exited(42, String::new())
-    );
+    ensure_eq!(e.wait_timeout(T20)?, Outcome::Exited(42, String::new()));
     // Permanent: still revoked (not exited) after the target is gone.
     ensure_eq!(pk::node_field(fd, "state")?, "revoked");
     ensure_eq!(pk::write_fd(fd, b"0"), Err(libc::EIO));
@@ -770,10 +677,7 @@ fn setid_reason() -> TestResult {
     e.exec_now()?;
     ensure_eq!(pk::node_field(k.as_raw_fd(), "state")?, "alive");
     ensure_eq!(pk::write_fd(k.as_raw_fd(), b"USR1"), Ok(4));
-    ensure_eq!(
-        e.child.wait_timeout(T20)?,
-        Outcome::Exited(42, String::new())
-    );
+    ensure_eq!(e.wait_timeout(T20)?, Outcome::Exited(42, String::new()));
     Ok(())
 }
 
