@@ -17,7 +17,8 @@
 #[path = "../demo/mod.rs"]
 mod demo;
 
-use demo::{End, Exec, Proc, Reports, Restore};
+use demo::{End, Proc, Reports, Restore};
+use prockill_vmtests::tests::pk::ExecArgs;
 use prockill_vmtests::util::{self, errno_name, signal_name};
 use std::os::fd::{AsRawFd, RawFd};
 use std::time::{Duration, Instant};
@@ -285,7 +286,7 @@ fn exec_swap(d: &mut Demo) -> Result<(), String> {
     let (go_rd, go_wr) = demo::pipe()?;
     let wr = rep_wr.as_raw_fd();
     let grd = go_rd.as_raw_fd();
-    let exec = Exec::new(
+    let exec = ExecArgs::new(
         OTHER,
         &["other-program", WITNESS_ARG],
         &[("PK_DEMO_REPORT_FD", wr.to_string())],
@@ -398,7 +399,7 @@ fn exec_swap(d: &mut Demo) -> Result<(), String> {
 fn stderr_attack() -> Result<(End, String), String> {
     let (out_rd, out_wr) = demo::pipe()?;
     let owr = out_wr.as_raw_fd();
-    let exec = Exec::new(util::SETUID_HELPER, &["pk-setuid-helper", "15\n"], &[]);
+    let exec = ExecArgs::new(util::SETUID_HELPER, &["pk-setuid-helper", "15\n"], &[]);
     let mut c = demo::fork(move || {
         if util::drop_privileges(util::USER_UID, util::USER_GID).is_err() {
             return 100;
@@ -438,7 +439,7 @@ fn blocked_helper() -> Result<Blocked, String> {
         while libc::write(w, page.as_ptr().cast(), page.len()) > 0 {}
         libc::fcntl(w, libc::F_SETFL, 0);
     }
-    let exec = Exec::new(util::SETUID_HELPER, &["pk-setuid-helper", "15\n"], &[]);
+    let exec = ExecArgs::new(util::SETUID_HELPER, &["pk-setuid-helper", "15\n"], &[]);
     let proc_ = demo::fork(move || {
         if util::drop_privileges(util::USER_UID, util::USER_GID).is_err() {
             return 100;

@@ -11,7 +11,6 @@
 #![allow(dead_code)]
 
 use prockill_vmtests::util::{self, errno, errno_name};
-use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
@@ -212,37 +211,6 @@ pub fn flush() {
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
-}
-
-/// execve(2) arguments prepared before a fork (no allocation after it).
-pub struct Exec {
-    path: CString,
-    argv: Vec<CString>,
-    envp: Vec<CString>,
-}
-
-impl Exec {
-    pub fn new(path: &str, argv: &[&str], env: &[(&str, String)]) -> Exec {
-        let c = |s: &str| CString::new(s).expect("no NUL in exec arguments");
-        let mut envp: Vec<CString> = vec![c("PATH=/usr/bin:/bin:/usr/sbin:/sbin")];
-        envp.extend(env.iter().map(|(k, v)| c(&format!("{k}={v}"))));
-        Exec {
-            path: c(path),
-            argv: argv.iter().map(|a| c(a)).collect(),
-            envp,
-        }
-    }
-
-    /// execve(2); returns the errno only if it failed.
-    pub fn exec(&self) -> i32 {
-        let mut argv: Vec<*const libc::c_char> = self.argv.iter().map(|a| a.as_ptr()).collect();
-        argv.push(std::ptr::null());
-        let mut envp: Vec<*const libc::c_char> = self.envp.iter().map(|a| a.as_ptr()).collect();
-        envp.push(std::ptr::null());
-        // SAFETY: NULL-terminated arrays of valid C strings.
-        unsafe { libc::execve(self.path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
-        errno()
-    }
 }
 
 /// Clear FD_CLOEXEC on `fd` in this process (so an exec keeps it).

@@ -9,7 +9,7 @@
 //! shim/tests/node.rs (written for such a guest), ported.
 
 use super::pk::eqm;
-use super::pk::{self, ExecArgs, Pipe};
+use super::pk::{self, Execer, Pipe};
 use crate::harness::{Test, TestResult};
 use crate::util::{self, errno_name, Child, Outcome};
 use crate::{ensure, ensure_eq};
@@ -17,7 +17,7 @@ use prockill::{
     kill_if, Backend, ErrorKind, Guarantee, NodeState, Policy, Process, ProcessOptions,
     RevokeReason, Signal,
 };
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 use std::time::{Duration, Instant};
 
 pub const TESTS: &[Test] = &[
@@ -52,8 +52,6 @@ pub const TESTS: &[Test] = &[
 const T5: Duration = Duration::from_secs(5);
 const T20: Duration = Duration::from_secs(20);
 const CLI: &str = "/usr/bin/prockill";
-/// The exit status of the exec target's image when SIGUSR1 reaches it.
-const HIT: i32 = 42;
 
 // --------------------------------------------------------------- helpers --
 
@@ -127,137 +125,6 @@ fn st_ino(fd: RawFd) -> Result<u64, String> {
         return util::os_err("fstat");
     }
     Ok(st.st_ino)
-}
-
-/// A child that, told to, execs the exec target (`usr1` mode of this
-/// binary, at another path: SIGUSR1 exits 42). The old image has SIGUSR1
-/// ignored (and unblocked), so a signal that reaches it is discarded at
-/// send time and cannot carry over the exec; only a signal sent to the new
-/// image, after its handler is installed, ends it with status 42. The new
-/// image writes `R` to the ready pipe once its handler is in place.
-struct Execer {
-    child: Option<Child>,
-    pid: i32,
-    go: OwnedFd,
-    ready: OwnedFd,
-}
-
-impl Execer {
-    /// Returns once the old image has SIGUSR1 ignored.
-    fn spawn() -> Result<Execer, String> {
-        let target = pk::ensure_exec_target()?;
-        let go = Pipe::new(true)?;
-        let ready = Pipe::new(false)?;
-        let args = ExecArgs::new(
-            target,
-            &["pk-exec-target"],
-            &[
-                ("PK_EXEC_TARGET", "usr1".into()),
-                ("PK_READY_FD", ready.wr.as_raw_fd().to_string()),
-                ("PK_LIFE_MS", "60000".into()),
-            ],
-        );
-        let (grd, rwr) = (go.rd.as_raw_fd(), ready.wr.as_raw_fd());
-        let child = util::fork_fn(move || {
-            pk::die_with_parent();
-            pk::ignore(libc::SIGUSR1);
-            pk::unblock_all_signals();
-            pk::put(rwr, b"I");
-            pk::get(grd, 1, Duration::from_secs(120))?;
-            let e = args.exec();
-            Err(format!("exec {}: {}", pk::EXEC_TARGET, errno_name(e)))
-        })?;
-        let pid = child.pid();
-        let Pipe { rd: ready, .. } = ready;
-        let e = Execer {
-            child: Some(child),
-            pid,
-            go: go.wr,
-            ready,
-        };
-        let b = pk::get(e.ready.as_raw_fd(), 1, T20)?;
-        ensure_eq!(b, b"I".to_vec());
-        Ok(e)
-    }
-
-    /// Let the old image exec.
-    fn go(&self) {
-        pk::put(self.go.as_raw_fd(), b"g");
-    }
-
-    /// Wait until the new image has its SIGUSR1 handler.
-    fn wait_ready(&self) -> TestResult {
-        ensure!(
-            self.wait_ready_or_exit()?,
-            "the exec target ended before it was ready"
-        );
-        Ok(())
-    }
-
-    /// As [`wait_ready`](Self::wait_ready), but `Ok(false)` if the target
-    /// ended first (a SIGUSR1 sent between the handler's installation and
-    /// the `R` ends it before it writes `R`; [`finish`](Self::finish) tells).
-    fn wait_ready_or_exit(&self) -> Result<bool, String> {
-        match pk::get(self.ready.as_raw_fd(), 1, T20) {
-            Ok(b) if b == b"R" => Ok(true),
-            Ok(b) => Err(format!("exec target: {b:?} on the ready pipe")),
-            Err(e) if e.starts_with("EOF") => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Whether a SIGUSR1 reached the new image (call after
-    /// [`wait_ready`](Self::wait_ready) and after every send is complete),
-    /// then ends it. A SIGUSR1 sent to the new image wakes it at once and
-    /// keeps it from sleeping again: it stays pending or its handler runs
-    /// and exits 42. So once the target is seen asleep (`S`) with no SIGUSR1
-    /// pending, none reached it, and it is killed (SIGTERM). (Killing it
-    /// without looking would race: a fatal SIGTERM kills the whole group at
-    /// once, before a SIGUSR1 that is pending but not yet handled.)
-    fn finish(mut self) -> Result<bool, String> {
-        let child = self.child.take().unwrap();
-        let stat = format!("/proc/{}/stat", self.pid);
-        let deadline = Instant::now() + T20;
-        loop {
-            let asleep = util::read_file(&stat)
-                .ok()
-                .and_then(|s| {
-                    s.rsplit_once(')')
-                        .map(|(_, r)| r.trim_start().starts_with('S'))
-                })
-                .unwrap_or(false);
-            if asleep {
-                let (shared, private) = pk::pending(self.pid)?;
-                let usr1 = pk::bit(libc::SIGUSR1);
-                if (shared | private) & usr1 == 0 {
-                    // Asleep before and after the pending check: no
-                    // SIGUSR1 can be on its way.
-                    if util::read_file(&stat)?
-                        .rsplit_once(')')
-                        .is_some_and(|(_, r)| r.trim_start().starts_with('S'))
-                    {
-                        break;
-                    }
-                }
-            }
-            if let Some(st) = util::wait_pid_timeout(self.pid, Duration::from_millis(2))? {
-                std::mem::forget(child);
-                ensure!(
-                    libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == HIT,
-                    "exec target: unexpected end (status {st:#x})"
-                );
-                return Ok(true);
-            }
-            ensure!(Instant::now() < deadline, "exec target never settled");
-        }
-        pk::kill(self.pid, libc::SIGTERM).map_err(|e| format!("kill: {}", errno_name(e)))?;
-        match child.wait_timeout(T5)? {
-            Outcome::Signaled(libc::SIGTERM) => Ok(false),
-            // Impossible by the reasoning above; count it if it happens.
-            Outcome::Exited(HIT, _) => Ok(true),
-            other => Err(format!("exec target: unexpected end {other:?}")),
-        }
-    }
 }
 
 /// Busy-wait `us` microseconds (no syscall: the exec runs on the other CPU
@@ -559,8 +426,8 @@ fn ioctl_send() -> TestResult {
 /// plain exec keeps it valid, and it signals the new image.
 fn no_policy_follows_exec() -> TestResult {
     let _m = pk::load("")?;
-    let ex = Execer::spawn()?;
-    let p = Process::open(ex.pid).ctx("open")?;
+    let ex = Execer::spawn(60000)?;
+    let p = Process::open(ex.pid()).ctx("open")?;
     ensure_eq!(p.backend(), Backend::Node);
     ensure_eq!(p.guarantee(), Guarantee::PidReuseOnly);
     ex.go();
@@ -580,9 +447,9 @@ fn kill_if_exec_revoked() -> TestResult {
     let _m = pk::load("")?;
     let exe = self_exe()?;
     for round in 0..3 {
-        let ex = Execer::spawn()?;
+        let ex = Execer::spawn(60000)?;
         let err = kill_if(
-            ex.pid,
+            ex.pid(),
             |p| {
                 if p.backend() != Backend::Node {
                     return Err(prockill::Error::check_failed(
@@ -603,9 +470,9 @@ fn kill_if_exec_revoked() -> TestResult {
         .unwrap_err();
         eqm!(err.kind(), &ErrorKind::Revoked, "round {round}: {err}");
         eqm!(err.raw_os_error(), Some(libc::EIO), "round {round}");
-        ensure_eq!(err.pid(), ex.pid);
+        ensure_eq!(err.pid(), ex.pid());
         // A new handle, opened after the exec, sees the new image and works.
-        let p = Process::open(ex.pid).ctx("reopen")?;
+        let p = Process::open(ex.pid()).ctx("reopen")?;
         ensure_eq!(p.backend(), Backend::Node);
         ensure_eq!(p.exe().ctx("exe")?, std::path::Path::new(pk::EXEC_TARGET));
         p.send_signal(Signal::PROBE)
@@ -619,10 +486,10 @@ fn kill_if_exec_revoked() -> TestResult {
 /// Port of `revoked_handle_reports_why`.
 fn revoked_handle_reports_why() -> TestResult {
     let _m = pk::load("")?;
-    let ex = Execer::spawn()?;
+    let ex = Execer::spawn(60000)?;
     let p = ProcessOptions::new()
         .revoke_on_exec(true)
-        .open(ex.pid)
+        .open(ex.pid())
         .ctx("open")?;
     ensure_eq!(p.guarantee(), Guarantee::PidReuseAndExec);
     ex.go();
@@ -664,7 +531,7 @@ fn race_delay_us(i: u32, span_us: u64) -> u64 {
 fn exec_to_ready_us() -> Result<u64, String> {
     let mut v = Vec::new();
     for _ in 0..5 {
-        let ex = Execer::spawn()?;
+        let ex = Execer::spawn(60000)?;
         let t0 = Instant::now();
         ex.go();
         ex.wait_ready()?;
@@ -697,8 +564,8 @@ struct RaceCounts {
 /// One `kill_if(check exe, SIGUSR1)` with `options` on a target that is
 /// let exec right after the check passed, `delay_us` before the send.
 fn race_once(options: ProcessOptions, exe: &str, delay_us: u64, c: &mut RaceCounts) -> TestResult {
-    let ex = Execer::spawn()?;
-    let p = options.open(ex.pid).ctx("open")?;
+    let ex = Execer::spawn(60000)?;
+    let p = options.open(ex.pid()).ctx("open")?;
     let r = p.kill_if(
         |p| {
             p.check_exe(exe)?;
@@ -793,8 +660,8 @@ fn exec_race_pidfd_control() -> TestResult {
         .backend(Backend::Pidfd)
         .revoke_on_exec(true);
     for round in 0..3 {
-        let ex = Execer::spawn()?;
-        let p = opts.open(ex.pid).ctx("open")?;
+        let ex = Execer::spawn(60000)?;
+        let p = opts.open(ex.pid()).ctx("open")?;
         let g = p
             .kill_if(
                 |p| {

@@ -5,7 +5,8 @@
 //! returning errno, signal targets that block every signal and report what
 //! is pending, SCM_RIGHTS, and the exec-target image (`PK_EXEC_TARGET`).
 
-use crate::util::{self, errno, errno_name, Child};
+use crate::harness::TestResult;
+use crate::util::{self, errno, errno_name, Child, Outcome};
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
@@ -777,7 +778,7 @@ pub fn handle(sig: i32, f: extern "C" fn(i32)) {
 
 extern "C" fn exit42(_: i32) {
     // SAFETY: async-signal-safe.
-    unsafe { libc::_exit(42) };
+    unsafe { libc::_exit(USR1_EXIT) };
 }
 
 static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -869,6 +870,188 @@ pub fn exec_target_main() -> Option<i32> {
         other => {
             eprintln!("PK_EXEC_TARGET: unknown mode {other:?}");
             Some(2)
+        }
+    }
+}
+
+/// The exit status of the exec target's `usr1` image when SIGUSR1 reaches it.
+pub const USR1_EXIT: i32 = 42;
+
+/// A child that, told to, execs the exec target ([`EXEC_TARGET`] in `usr1`
+/// mode: SIGUSR1 exits [`USR1_EXIT`]; otherwise it lives `life_ms` and
+/// exits 0). The old image has SIGUSR1 ignored (and unblocked), so a signal
+/// that reaches it is discarded at send time and cannot carry over the
+/// exec; only a signal sent to the new image, after its handler is
+/// installed, ends it with [`USR1_EXIT`]. The new image writes `R` to the
+/// ready pipe once its handler is in place. The child dies with this
+/// process.
+pub struct Execer {
+    child: Option<Child>,
+    pid: i32,
+    go: OwnedFd,
+    ready: OwnedFd,
+}
+
+impl Execer {
+    /// Returns once the old image has SIGUSR1 ignored.
+    pub fn spawn(life_ms: u64) -> Result<Execer, String> {
+        let target = ensure_exec_target()?;
+        let go = Pipe::new(true)?;
+        let ready = Pipe::new(false)?;
+        let args = ExecArgs::new(
+            target,
+            &["pk-exec-target"],
+            &[
+                ("PK_EXEC_TARGET", "usr1".into()),
+                ("PK_READY_FD", ready.wr.as_raw_fd().to_string()),
+                ("PK_LIFE_MS", life_ms.to_string()),
+            ],
+        );
+        let (grd, rwr) = (go.rd.as_raw_fd(), ready.wr.as_raw_fd());
+        let child = util::fork_fn(move || {
+            die_with_parent();
+            ignore(libc::SIGUSR1);
+            unblock_all_signals();
+            put(rwr, b"I");
+            get(grd, 1, Duration::from_secs(120))?;
+            let e = args.exec();
+            Err(format!("exec {EXEC_TARGET}: {}", errno_name(e)))
+        })?;
+        let pid = child.pid();
+        let Pipe { rd: ready, .. } = ready;
+        let e = Execer {
+            child: Some(child),
+            pid,
+            go: go.wr,
+            ready,
+        };
+        let b = get(e.ready.as_raw_fd(), 1, Duration::from_secs(20))?;
+        if b != b"I" {
+            return Err(format!("exec target: {b:?} on the ready pipe, want \"I\""));
+        }
+        Ok(e)
+    }
+
+    /// The child's pid (the same before and after the exec).
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Let the old image exec.
+    pub fn go(&self) {
+        put(self.go.as_raw_fd(), b"g");
+    }
+
+    /// Wait until the new image has its SIGUSR1 handler.
+    pub fn wait_ready(&self) -> TestResult {
+        if !self.wait_ready_or_exit()? {
+            return Err("the exec target ended before it was ready".into());
+        }
+        Ok(())
+    }
+
+    /// As [`wait_ready`](Self::wait_ready), but `Ok(false)` if the target
+    /// ended first (a SIGUSR1 sent between the handler's installation and
+    /// the `R` ends it before it writes `R`; [`finish`](Self::finish) tells).
+    pub fn wait_ready_or_exit(&self) -> Result<bool, String> {
+        match get(self.ready.as_raw_fd(), 1, Duration::from_secs(20)) {
+            Ok(b) if b == b"R" => Ok(true),
+            Ok(b) => Err(format!("exec target: {b:?} on the ready pipe")),
+            Err(e) if e.starts_with("EOF") => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Let it exec, wait until the new image has its handler, and check
+    /// that `exe` now shows [`EXEC_TARGET`].
+    pub fn exec_now(&self) -> TestResult {
+        self.go();
+        self.wait_ready()?;
+        let exe =
+            std::fs::read_link(format!("/proc/{}/exe", self.pid)).map_err(|e| e.to_string())?;
+        if exe.to_string_lossy() != EXEC_TARGET {
+            return Err(format!(
+                "after the exec /proc/{}/exe is {exe:?}, want {EXEC_TARGET}",
+                self.pid
+            ));
+        }
+        Ok(())
+    }
+
+    /// The new image is still running (not hit by SIGUSR1) after `ms`.
+    pub fn still_alive_after(&self, ms: u64) -> TestResult {
+        sleep_ms(ms);
+        // SAFETY: a zeroed siginfo_t is a valid buffer.
+        let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: valid siginfo buffer; WNOHANG|WNOWAIT on our child.
+        let r = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                self.pid as libc::id_t,
+                &mut si,
+                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+            )
+        };
+        // SAFETY: si_pid is valid to read after waitid.
+        if r == 0 && unsafe { si.si_pid() } != 0 {
+            // SAFETY: filled by waitid.
+            let st = unsafe { si.si_status() };
+            return Err(format!(
+                "the new image exited (status {st}): it got the signal"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Wait for the child to end, at most `timeout`.
+    pub fn wait_timeout(mut self, timeout: Duration) -> Result<Outcome, String> {
+        self.child.take().unwrap().wait_timeout(timeout)
+    }
+
+    /// Whether a SIGUSR1 reached the new image (call after
+    /// [`wait_ready`](Self::wait_ready) and after every send is complete),
+    /// then ends it. A SIGUSR1 sent to the new image wakes it at once and
+    /// keeps it from sleeping again: it stays pending or its handler runs
+    /// and exits [`USR1_EXIT`]. So once the target is seen asleep (`S`)
+    /// with no SIGUSR1 pending, none reached it, and it is killed
+    /// (SIGTERM). (Killing it without looking would race: a fatal SIGTERM
+    /// kills the whole group at once, before a SIGUSR1 that is pending but
+    /// not yet handled.)
+    pub fn finish(mut self) -> Result<bool, String> {
+        let child = self.child.take().unwrap();
+        let stat = format!("/proc/{}/stat", self.pid);
+        let asleep = || -> Result<bool, String> {
+            Ok(util::read_file(&stat)?
+                .rsplit_once(')')
+                .is_some_and(|(_, r)| r.trim_start().starts_with('S')))
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if asleep().unwrap_or(false) {
+                let (shared, private) = pending(self.pid)?;
+                // Asleep before and after the pending check: no SIGUSR1
+                // can be on its way.
+                if (shared | private) & bit(libc::SIGUSR1) == 0 && asleep()? {
+                    break;
+                }
+            }
+            if let Some(st) = util::wait_pid_timeout(self.pid, Duration::from_millis(2))? {
+                std::mem::forget(child);
+                if !(libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == USR1_EXIT) {
+                    return Err(format!("exec target: unexpected end (status {st:#x})"));
+                }
+                return Ok(true);
+            }
+            if Instant::now() >= deadline {
+                return Err("exec target never settled".into());
+            }
+        }
+        kill(self.pid, libc::SIGTERM).map_err(|e| format!("kill: {}", errno_name(e)))?;
+        match child.wait_timeout(Duration::from_secs(5))? {
+            Outcome::Signaled(libc::SIGTERM) => Ok(false),
+            // Impossible by the reasoning above; count it if it happens.
+            Outcome::Exited(USR1_EXIT, _) => Ok(true),
+            other => Err(format!("exec target: unexpected end {other:?}")),
         }
     }
 }

@@ -3,10 +3,11 @@
 //! Exec revocation (issue 5): the NetBSD set-uid stderr scenario, Linux's
 //! own /proc/<pid>/mem defence, the seed's check-then-kill under exec
 //! (deterministic and racing), an atomicity stress, policies (module
-//! parameter and per handle), the revoked state, threads, the tracepoint.
+//! parameter and per handle), the revoked state, what counts as a set-id
+//! exec (set-uid, set-gid, file capabilities), threads, the tracepoint.
 
 use super::pk::eqm;
-use super::pk::{self, node, res, tnode, ExecArgs, Pipe, EXEC_TARGET};
+use super::pk::{self, node, res, tnode, ExecArgs, Execer, Pipe, EXEC_TARGET};
 use crate::harness::{Test, TestResult};
 use crate::util::{self, errno_name, Child, Outcome};
 use crate::{ensure, ensure_eq};
@@ -24,6 +25,8 @@ pub const TESTS: &[Test] = &[
     Test::new("revoke/handle-policy", handle_policy),
     Test::new("revoke/revoked-state", revoked_state),
     Test::new("revoke/setid-reason", setid_reason),
+    Test::new("revoke/setgid-reason", setgid_reason).timeout_secs(90),
+    Test::new("revoke/filecap-reason", filecap_reason).timeout_secs(90),
     Test::new("revoke/many-handles", many_handles),
     Test::new("revoke/threads", threads),
     Test::new("revoke/threads-old-leader", threads_old_leader),
@@ -31,87 +34,6 @@ pub const TESTS: &[Test] = &[
 ];
 
 const T20: Duration = Duration::from_secs(20);
-
-/// A child that execs the exec target (`usr1` mode: SIGUSR1 exits 42) when
-/// told to. The old image has SIGUSR1 ignored, so signals that reach it are
-/// discarded.
-struct Execer {
-    child: Child,
-    go: OwnedFd,
-    ready: OwnedFd,
-}
-
-impl Execer {
-    fn spawn(life_ms: u64) -> Result<Execer, String> {
-        let target = pk::ensure_exec_target()?;
-        let go = Pipe::new(true)?;
-        let ready = Pipe::new(false)?;
-        let args = ExecArgs::new(
-            target,
-            &["pk-exec-target"],
-            &[
-                ("PK_EXEC_TARGET", "usr1".into()),
-                ("PK_READY_FD", ready.wr.as_raw_fd().to_string()),
-                ("PK_LIFE_MS", life_ms.to_string()),
-            ],
-        );
-        let grd = go.rd.as_raw_fd();
-        let child = util::fork_fn(move || {
-            pk::ignore(libc::SIGUSR1);
-            pk::get(grd, 1, Duration::from_secs(120))?;
-            let e = args.exec();
-            Err(format!("execve {EXEC_TARGET}: {}", errno_name(e)))
-        })?;
-        Ok(Execer {
-            child,
-            go: go.wr,
-            ready: ready.rd,
-        })
-    }
-
-    fn pid(&self) -> i32 {
-        self.child.pid()
-    }
-
-    /// Let it exec and wait until the new image has its handler.
-    fn exec_now(&self) -> TestResult {
-        pk::put(self.go.as_raw_fd(), b"g");
-        let b = pk::get(self.ready.as_raw_fd(), 1, T20)?;
-        ensure_eq!(b, b"R");
-        let exe =
-            std::fs::read_link(format!("/proc/{}/exe", self.pid())).map_err(|e| e.to_string())?;
-        ensure_eq!(exe.to_string_lossy(), EXEC_TARGET);
-        Ok(())
-    }
-
-    /// The new image is still running (not hit by SIGUSR1) after `ms`.
-    fn still_alive_after(&self, ms: u64) -> TestResult {
-        pk::sleep_ms(ms);
-        let mut st = 0;
-        // SAFETY: WNOHANG|WNOWAIT on our child.
-        let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        // SAFETY: valid siginfo buffer.
-        let r = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                self.pid() as libc::id_t,
-                &mut si,
-                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
-            )
-        };
-        // SAFETY: si_pid is valid to read after waitid.
-        let exited = r == 0 && unsafe { si.si_pid() } != 0;
-        if exited {
-            // SAFETY: filled by waitid.
-            st = unsafe { si.si_status() };
-        }
-        ensure!(
-            !exited,
-            "the new image exited (status {st}): it got the signal"
-        );
-        Ok(())
-    }
-}
 
 /// Run the set-uid-root helper as the user with a kill node of its own
 /// process on fd 2; returns how it ended and what it printed.
@@ -258,10 +180,7 @@ fn check_then_kill() -> TestResult {
         ensure_eq!(pk::readlinkat(dfd, "exe").map_err(errno_name)?, EXEC_TARGET);
         if !strict {
             ensure_eq!(pk::write_fd(k, b"USR1"), Ok(4));
-            ensure_eq!(
-                e.child.wait_timeout(T20)?,
-                Outcome::Exited(42, String::new())
-            );
+            ensure_eq!(e.wait_timeout(T20)?, Outcome::Exited(42, String::new()));
             continue;
         }
         for w in [&b"USR1"[..], b"0", b"KILL"] {
@@ -274,10 +193,7 @@ fn check_then_kill() -> TestResult {
         ensure_eq!(pk::node_field(k, "reason")?, "exec");
         // The control: pidfd_send_signal on the same directory fd.
         ensure_eq!(pk::pidfd_send_signal(dfd, libc::SIGUSR1), Ok(()));
-        ensure_eq!(
-            e.child.wait_timeout(T20)?,
-            Outcome::Exited(42, String::new())
-        );
+        ensure_eq!(e.wait_timeout(T20)?, Outcome::Exited(42, String::new()));
     }
     Ok(())
 }
@@ -587,10 +503,7 @@ fn policy_param() -> TestResult {
     ensure_eq!(pk::write_fd(strict.as_raw_fd(), b"USR1"), Err(libc::EIO));
     ensure_eq!(pk::node_field(loose.as_raw_fd(), "state")?, "alive");
     ensure_eq!(pk::write_fd(loose.as_raw_fd(), b"USR1"), Ok(4));
-    ensure_eq!(
-        e.child.wait_timeout(T20)?,
-        Outcome::Exited(42, String::new())
-    );
+    ensure_eq!(e.wait_timeout(T20)?, Outcome::Exited(42, String::new()));
     util::write_once(pk::REVOKE_PARAM, b"setid").map_err(errno_name)?;
     Ok(())
 }
@@ -718,10 +631,7 @@ fn revoked_state() -> TestResult {
         i2.exec_gen
     );
     ensure_eq!(pk::write_fd(k2.as_raw_fd(), b"USR1"), Ok(4));
-    ensure_eq!(
-        e.child.wait_timeout(T20)?,
-        Outcome::Exited(42, String::new())
-    );
+    ensure_eq!(e.wait_timeout(T20)?, Outcome::Exited(42, String::new()));
     // Permanent: still revoked (not exited) after the target is gone.
     ensure_eq!(pk::node_field(fd, "state")?, "revoked");
     ensure_eq!(pk::write_fd(fd, b"0"), Err(libc::EIO));
@@ -767,10 +677,319 @@ fn setid_reason() -> TestResult {
     e.exec_now()?;
     ensure_eq!(pk::node_field(k.as_raw_fd(), "state")?, "alive");
     ensure_eq!(pk::write_fd(k.as_raw_fd(), b"USR1"), Ok(4));
-    ensure_eq!(
-        e.child.wait_timeout(T20)?,
-        Outcome::Exited(42, String::new())
+    ensure_eq!(e.wait_timeout(T20)?, Outcome::Exited(42, String::new()));
+    Ok(())
+}
+
+/// A directory for copies of the set-uid helper, on a mount that honours
+/// set-id bits and file capabilities (not `nosuid`); removed on drop.
+struct HelperCopies {
+    dir: String,
+}
+
+impl HelperCopies {
+    fn new() -> Result<HelperCopies, String> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = format!("/tmp/pk-setid-copies.{}", std::process::id());
+        // A leftover of an earlier run that was killed.
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).map_err(|e| format!("mkdir {dir}: {e}"))?;
+        let copies = HelperCopies { dir };
+        // The user has to reach the copies: 0755 whatever the umask.
+        std::fs::set_permissions(&copies.dir, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| format!("chmod {}: {e}", copies.dir))?;
+        let c = std::ffi::CString::new(copies.dir.as_str()).unwrap();
+        // SAFETY: a zeroed statvfs is a valid buffer.
+        let mut sv: libc::statvfs = unsafe { std::mem::zeroed() };
+        // SAFETY: valid C string and buffer.
+        if unsafe { libc::statvfs(c.as_ptr(), &mut sv) } < 0 {
+            return util::os_err(&format!("statvfs {}", copies.dir));
+        }
+        ensure!(
+            sv.f_flag & libc::ST_NOSUID == 0,
+            "{} is on a nosuid mount: set-id bits and file capabilities would be ignored",
+            copies.dir
+        );
+        Ok(copies)
+    }
+
+    /// A copy of the set-uid helper named `name`, owned root:root, with
+    /// `mode` (set-id bits included); with `fcaps`, also that
+    /// `security.capability` xattr. Returns its path.
+    fn add(&self, name: &str, mode: u32, fcaps: Option<&[u8]>) -> Result<String, String> {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let path = format!("{}/{name}", self.dir);
+        std::fs::copy(util::SETUID_HELPER, &path).map_err(|e| format!("copy to {path}: {e}"))?;
+        // chown (which clears set-id bits and file capabilities) before
+        // chmod and setxattr.
+        std::os::unix::fs::chown(&path, Some(0), Some(0))
+            .map_err(|e| format!("chown {path}: {e}"))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| format!("chmod {path}: {e}"))?;
+        if let Some(v) = fcaps {
+            let c = std::ffi::CString::new(path.as_str()).unwrap();
+            // SAFETY: valid C strings and buffer.
+            let r = unsafe {
+                libc::setxattr(
+                    c.as_ptr(),
+                    c"security.capability".as_ptr(),
+                    v.as_ptr().cast(),
+                    v.len(),
+                    0,
+                )
+            };
+            if r < 0 {
+                let e = util::errno();
+                return Err(format!(
+                    "setxattr security.capability on {path}: {}{}",
+                    errno_name(e),
+                    if e == libc::EOPNOTSUPP {
+                        " (a kernel without CONFIG_TMPFS_XATTR?)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+        let md = std::fs::metadata(&path).map_err(|e| format!("stat {path}: {e}"))?;
+        eqm!(
+            (md.uid(), md.gid(), md.mode() & 0o7777),
+            (0, 0, mode),
+            "{path}"
+        );
+        Ok(path)
+    }
+}
+
+impl Drop for HelperCopies {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `struct vfs_cap_data` (VFS_CAP_REVISION_2, little-endian) granting
+/// CAP_NET_BIND_SERVICE in the permitted set, with the effective bit: what
+/// `setcap cap_net_bind_service+ep` writes.
+fn fcaps_net_bind_service() -> Vec<u8> {
+    const VFS_CAP_REVISION_2: u32 = 0x0200_0000;
+    const VFS_CAP_FLAGS_EFFECTIVE: u32 = 0x1;
+    // magic_etc, then data[0] and data[1] (permitted, inheritable).
+    [
+        VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE,
+        1 << CAP_NET_BIND_SERVICE,
+        0,
+        0,
+        0,
+    ]
+    .iter()
+    .flat_map(|w: &u32| w.to_le_bytes())
+    .collect()
+}
+
+const CAP_NET_BIND_SERVICE: u32 = 10;
+
+/// What one run of a helper copy showed, all read while the helper was
+/// still running (blocked on its stdin).
+struct HelperRun {
+    /// Its stdout line: `euid= ruid= write= egid= rgid= secure=`.
+    report: String,
+    /// Its /proc/<pid>/status.
+    status: String,
+    /// INFO of the kill handle root opened on it before the exec.
+    info: pk::Info,
+    /// The `reason` field of that handle's read.
+    reason: Option<String>,
+    /// A write of signal 0 to that handle.
+    write: Result<usize, i32>,
+}
+
+impl HelperRun {
+    /// A field of the helper's /proc/<pid>/status (`Gid`, `CapEff`, ...).
+    fn status(&self, key: &str) -> String {
+        self.status
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+            .unwrap_or("?")
+            .trim()
+            .to_string()
+    }
+
+    /// The handle was revoked by the exec, reason setid-exec.
+    fn ensure_revoked(&self, what: &str) -> TestResult {
+        eqm!(
+            (self.info.state, self.info.revoke_reason),
+            (pk::STATE_REVOKED, pk::REVOKE_SETID_EXEC),
+            "{what}: INFO"
+        );
+        eqm!(self.reason.as_deref(), Some("setid-exec"), "{what}: read");
+        eqm!(self.write, Err(libc::EIO), "{what}: write of 0");
+        Ok(())
+    }
+
+    /// The handle survived the exec: alive, and its write reaches the
+    /// helper.
+    fn ensure_alive(&self, what: &str) -> TestResult {
+        eqm!(
+            (self.info.state, self.info.revoke_reason),
+            (pk::STATE_ALIVE, pk::REVOKE_NONE),
+            "{what}: INFO"
+        );
+        eqm!(self.write, Ok(1), "{what}: write of 0");
+        Ok(())
+    }
+}
+
+/// Root opens a kill handle (default per-handle policy) on a child, which
+/// becomes the user (uid/gid 1000) and execs the helper copy at `path` in
+/// its `wait` mode; looks at the helper and the handle while it runs, then
+/// lets it exit (status 0).
+fn run_helper_copy(path: &str) -> Result<HelperRun, String> {
+    let go = Pipe::new(true)?;
+    let out = Pipe::new(true)?;
+    let hold = Pipe::new(true)?;
+    let (grd, owr, hrd) = (go.rd.as_raw_fd(), out.wr.as_raw_fd(), hold.rd.as_raw_fd());
+    let args = ExecArgs::new(path, &["pk-helper-copy", "x", "wait"], &[]);
+    let c = util::fork_fn(move || {
+        util::drop_privileges(util::USER_UID, util::USER_GID)?;
+        let null = pk::open_s("/dev/null", libc::O_WRONLY)?;
+        // SAFETY: dup2 onto stdin/stdout/stderr; clears FD_CLOEXEC on the
+        // copies.
+        unsafe {
+            libc::dup2(hrd, 0);
+            libc::dup2(owr, 1);
+            libc::dup2(null.as_raw_fd(), 2);
+        }
+        pk::get(grd, 1, Duration::from_secs(60))?;
+        let e = args.exec();
+        Err(format!("execve {path}: {}", errno_name(e)))
+    })?;
+    drop(out.wr);
+    drop(hold.rd);
+    let k = pk::open_s(&node(c.pid()), libc::O_RDWR)?;
+    let fd = k.as_raw_fd();
+    ensure_eq!(pk::info_s(fd)?.state, pk::STATE_ALIVE);
+    pk::put(go.wr.as_raw_fd(), b"g");
+    let report = match pk::get_line(out.rd.as_raw_fd(), T20) {
+        Ok(l) => l,
+        Err(e) => {
+            return Err(format!(
+                "{path}: no report from the helper ({e}); it ended {:?}",
+                c.wait_timeout(T20)?
+            ))
+        }
+    };
+    let status = util::read_file(&format!("/proc/{}/status", c.pid()))?;
+    let info = pk::info_s(fd)?;
+    let text = pk::read_text(fd).map_err(errno_name)?;
+    let run = HelperRun {
+        report,
+        status,
+        info,
+        reason: pk::kv(&text, "reason"),
+        write: pk::write_fd(fd, b"0"),
+    };
+    drop(hold.wr);
+    eqm!(
+        c.wait_timeout(T20)?,
+        Outcome::Exited(0, String::new()),
+        "{path}: printed {:?}",
+        run.report
     );
+    println!(
+        "revoke: {path}: {:?}; Gid {:?} CapPrm {} CapEff {}; handle state {} reason {:?}, write of 0 {}",
+        run.report,
+        run.status("Gid"),
+        run.status("CapPrm"),
+        run.status("CapEff"),
+        run.info.state,
+        run.reason.as_deref().unwrap_or(""),
+        res(run.write)
+    );
+    Ok(run)
+}
+
+/// Default policy: the user's exec of a set-gid-root (not set-uid) copy of
+/// the helper is secure (egid 0, AT_SECURE) and revokes the handle opened
+/// on it before, reason setid-exec. Controls: the copy without the set-gid
+/// bit (not secure) and the set-gid copy under `revoke=never` (secure)
+/// leave the handle alive.
+fn setgid_reason() -> TestResult {
+    let copies = HelperCopies::new()?;
+    let sgid = copies.add("pk-setgid-helper", 0o2755, None)?;
+    let plain = copies.add("pk-plain-helper", 0o755, None)?;
+    let (u, g) = (util::USER_UID, util::USER_GID);
+    let secure = format!("euid={u} ruid={u} write=ok egid=0 rgid={g} secure=1");
+    {
+        let _m = pk::load("")?;
+        let r = run_helper_copy(&sgid)?;
+        eqm!(r.report, secure, "set-gid exec");
+        eqm!(r.status("Gid"), format!("{g}\t0\t0\t0"), "set-gid exec");
+        r.ensure_revoked("set-gid exec, revoke=setid")?;
+        // Control: the same program without the set-gid bit.
+        let r = run_helper_copy(&plain)?;
+        eqm!(
+            r.report,
+            format!("euid={u} ruid={u} write=ok egid={g} rgid={g} secure=0"),
+            "plain exec"
+        );
+        ensure_eq!(r.info.policy, pk::POLICY_SETID);
+        r.ensure_alive("plain exec, revoke=setid")?;
+    }
+    // Control: the set-gid exec under revoke=never.
+    let _m = pk::load("revoke=never")?;
+    let r = run_helper_copy(&sgid)?;
+    eqm!(r.report, secure, "set-gid exec, revoke=never");
+    ensure_eq!(r.info.policy, pk::POLICY_NEVER);
+    r.ensure_alive("set-gid exec, revoke=never")?;
+    Ok(())
+}
+
+/// Default policy: the user's exec of a copy of the helper that carries file
+/// capabilities (`security.capability`, cap_net_bind_service+ep; no set-id
+/// bit) is secure (AT_SECURE, the capability in CapPrm and CapEff) and
+/// revokes the handle opened on it before, reason setid-exec. Controls: the
+/// copy without the xattr (not secure) and the capable copy under
+/// `revoke=never` (secure) leave the handle alive.
+fn filecap_reason() -> TestResult {
+    let copies = HelperCopies::new()?;
+    let capable = copies.add("pk-filecap-helper", 0o755, Some(&fcaps_net_bind_service()))?;
+    let plain = copies.add("pk-plain-helper", 0o755, None)?;
+    let (u, g) = (util::USER_UID, util::USER_GID);
+    let caps = format!("{:016x}", 1u64 << CAP_NET_BIND_SERVICE);
+    let report =
+        |secure: u32| format!("euid={u} ruid={u} write=ok egid={g} rgid={g} secure={secure}");
+    {
+        let _m = pk::load("")?;
+        let r = run_helper_copy(&capable)?;
+        eqm!(r.report, report(1), "file-capability exec");
+        eqm!(
+            (r.status("CapPrm"), r.status("CapEff")),
+            (caps.clone(), caps.clone()),
+            "file-capability exec"
+        );
+        r.ensure_revoked("file-capability exec, revoke=setid")?;
+        // Control: the same program without the xattr.
+        let r = run_helper_copy(&plain)?;
+        eqm!(r.report, report(0), "plain exec");
+        eqm!(
+            (r.status("CapPrm"), r.status("CapEff")),
+            (format!("{:016x}", 0), format!("{:016x}", 0)),
+            "plain exec"
+        );
+        ensure_eq!(r.info.policy, pk::POLICY_SETID);
+        r.ensure_alive("plain exec, revoke=setid")?;
+    }
+    // Control: the file-capability exec under revoke=never.
+    let _m = pk::load("revoke=never")?;
+    let r = run_helper_copy(&capable)?;
+    eqm!(r.report, report(1), "file-capability exec, revoke=never");
+    eqm!(
+        r.status("CapEff"),
+        caps,
+        "file-capability exec, revoke=never"
+    );
+    ensure_eq!(r.info.policy, pk::POLICY_NEVER);
+    r.ensure_alive("file-capability exec, revoke=never")?;
     Ok(())
 }
 
