@@ -450,6 +450,17 @@ impl Handle {
         loop {
             let rcu = rcu::read_lock();
             let task = TaskPtr::find(&self.pid, &rcu).ok_or_else(|| self.gone_errno())?;
+            // The LSMs first, under RCU and not under the siglock, where
+            // `check_kill_permission()` asks them too.
+            if let Err(e) = lsm_may_signal(file, task, sig, self.si_uid_opener_ns) {
+                return Err(if self.revoked_reason().is_some() {
+                    EIO
+                } else if self.gone(task) {
+                    ESRCH
+                } else {
+                    e
+                });
+            }
             let Some(_siglock) = SigLockGuard::lock(task) else {
                 continue;
             };
@@ -586,6 +597,31 @@ fn may_signal(file: &File, task: TaskPtr<'_>, _rcu: &rcu::Guard) -> bool {
     }
 }
 
+/// What the LSMs (`security_task_kill()`) say of the opener (`file`'s
+/// credentials) sending `sig` to `task`; `si_uid` is the opener's uid in its
+/// own user namespace (`Handle::si_uid_opener_ns`). `task` must stay valid
+/// for the call (RCU, as in `send`, or a reference, as at open).
+#[cfg(CONFIG_SECURITY)]
+fn lsm_may_signal(file: &File, task: TaskPtr<'_>, sig: u32, si_uid: bindings::uid_t) -> Result {
+    // SAFETY: `task` is valid (type invariant of `TaskPtr`); `file.cred()`
+    // is valid while the file is.
+    let ret = unsafe {
+        ffi::prockill_lsm_task_kill(task.as_ptr(), sig as c_int, file.cred().as_ptr(), si_uid)
+    };
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(Error::from_errno(ret))
+    }
+}
+
+/// Without `CONFIG_SECURITY` there are no LSMs to ask (the kernel's own
+/// `security_task_kill()` is then an inline that returns 0).
+#[cfg(not(CONFIG_SECURITY))]
+fn lsm_may_signal(_file: &File, _task: TaskPtr<'_>, _sig: u32, _si_uid: bindings::uid_t) -> Result {
+    Ok(())
+}
+
 /// [`may_signal`] at open, where a process may also signal its own thread
 /// group, as `check_kill_permission()` allows.
 fn may_open_for_signals(file: &File, task: TaskPtr<'_>) -> bool {
@@ -658,8 +694,17 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
     if task.borrow().exited(kind) {
         return Err(ESRCH);
     }
-    if writable && !may_open_for_signals(file_ref, task.borrow()) {
-        return Err(EPERM);
+    // SAFETY: `file.cred()` is the opener's credential, valid during open.
+    let si_uid_opener_ns = unsafe {
+        let cred = file_ref.cred().as_ptr();
+        bindings::from_kuid_munged((*cred).user_ns, (*cred).uid)
+    };
+    if writable {
+        if !may_open_for_signals(file_ref, task.borrow()) {
+            return Err(EPERM);
+        }
+        // What the LSMs say of a probe (signal 0), as for `kill(pid, 0)`.
+        lsm_may_signal(file_ref, task.borrow(), 0, si_uid_opener_ns)?;
     }
     let t = task.as_ptr();
     // SAFETY: `t` is alive; its signal struct and tgid pid are too; the
@@ -673,12 +718,10 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
     };
     let cur = kernel::current!();
     // SAFETY: `current` is valid; `file.cred()` is the opener's credential.
-    let (opener_tgid, opener_uid, si_uid_opener_ns, pidfs_ino) = unsafe {
-        let cred = file_ref.cred().as_ptr();
+    let (opener_tgid, opener_uid, pidfs_ino) = unsafe {
         (
             (*cur.as_ptr()).tgid,
-            (*cred).uid,
-            bindings::from_kuid_munged((*cred).user_ns, (*cred).uid),
+            (*file_ref.cred().as_ptr()).uid,
             (*pid.as_ptr()).__bindgen_anon_1.ino,
         )
     };

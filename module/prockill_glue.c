@@ -17,7 +17,8 @@
  *  2. ftrace and kprobes have no Rust bindings (linux/ftrace.h and
  *     linux/kprobes.h are not in rust/bindings).
  *  3. Kernel helpers that are inline or unexported (get_pid(), clear_siginfo(),
- *     lock_task_sighand(), send_signal_locked(), struct linux_binprm).
+ *     lock_task_sighand(), send_signal_locked(), security_task_kill(),
+ *     struct linux_binprm).
  *     One of them, __lock_task_sighand(), is copied: see
  *     prockill_lock_sighand().
  *  4. Trace events and writable module parameters are C macros; Rust's
@@ -76,6 +77,10 @@ static bool (*pk_proc_fill_cache)(struct file *, struct dir_context *, const cha
 				  instantiate_t, struct task_struct *, const void *);
 static int (*pk_send_signal_locked)(int, struct kernel_siginfo *, struct task_struct *,
 				    enum pid_type);
+#ifdef CONFIG_SECURITY
+static int (*pk_security_task_kill)(struct task_struct *, struct kernel_siginfo *, int,
+				    const struct cred *);
+#endif
 static const struct dentry_operations *pk_pid_dentry_operations;
 static unsigned long (*pk_ftrace_location)(unsigned long ip);
 
@@ -513,6 +518,9 @@ int prockill_glue_init(void)
 	    pk_resolve((void **)&pk_d_splice_alias_ops, "d_splice_alias_ops") ||
 	    pk_resolve((void **)&pk_proc_fill_cache, "proc_fill_cache") ||
 	    pk_resolve((void **)&pk_send_signal_locked, "send_signal_locked") ||
+#ifdef CONFIG_SECURITY
+	    pk_resolve((void **)&pk_security_task_kill, "security_task_kill") ||
+#endif
 	    pk_resolve((void **)&pk_pid_dentry_operations, "pid_dentry_operations") ||
 	    pk_resolve((void **)&pk_ftrace_location, "ftrace_location"))
 		return -ENOENT;
@@ -589,34 +597,67 @@ void prockill_sighand_barrier(void)
 }
 
 /*
+ * The siginfo of a kill-node signal, as kill(2) (PIDTYPE_TGID) or tgkill(2)
+ * (PIDTYPE_PID) would build it: si_code SI_USER, si_pid the writer, si_uid
+ * the real uid of @opener seen from the writer's user namespace
+ * (send_signal_locked() translates both for the target), as
+ * prepare_kill_siginfo() does for pidfd_send_signal(); the open computed the
+ * common case, a writer in the opener's user namespace, once (@uid_opener_ns
+ * is from_kuid_munged(opener->user_ns, opener->uid)).
+ */
+static void pk_fill_siginfo(struct kernel_siginfo *info, int sig, const struct cred *opener,
+			    uid_t uid_opener_ns)
+{
+	struct user_namespace *ns = current_user_ns();
+
+	clear_siginfo(info);
+	info->si_signo = sig;
+	info->si_errno = 0;
+	info->si_code = SI_USER;
+	info->si_pid = task_tgid_vnr(current);
+	info->si_uid = ns == opener->user_ns ? uid_opener_ns : from_kuid_munged(ns, opener->uid);
+}
+
+/*
  * Why C: kernel_siginfo is a union of unions that bindgen renders opaquely,
  * clear_siginfo() and current_user_ns() are inline and send_signal_locked()
  * is not exported.
  *
  * Sends @sig to @task, whose siglock the caller holds (prockill_lock_sighand),
- * as kill(2) (PIDTYPE_TGID) or tgkill(2) (PIDTYPE_PID) would: si_code
- * SI_USER, si_pid the writer, si_uid the real uid of @opener seen from the
- * writer's user namespace (send_signal_locked() translates both for the
- * target), as prepare_kill_siginfo() does for pidfd_send_signal(); the open
- * computed the common case, a writer in the opener's user namespace, once
- * (@uid_opener_ns). The caller has decided that the send is permitted: like
- * do_send_sig_info(), this does no permission check.
+ * with pk_fill_siginfo()'s siginfo. The caller has decided that the send is
+ * permitted: like do_send_sig_info(), this does no permission check.
  */
 int prockill_send_signal_locked(struct task_struct *task, enum pid_type type, int sig,
 				const struct cred *opener, uid_t uid_opener_ns)
 {
-	struct user_namespace *ns = current_user_ns();
 	struct kernel_siginfo info;
 
-	clear_siginfo(&info);
-	info.si_signo = sig;
-	info.si_errno = 0;
-	info.si_code = SI_USER;
-	info.si_pid = task_tgid_vnr(current);
-	/* @uid_opener_ns is from_kuid_munged(opener->user_ns, opener->uid). */
-	info.si_uid = ns == opener->user_ns ? uid_opener_ns : from_kuid_munged(ns, opener->uid);
+	pk_fill_siginfo(&info, sig, opener, uid_opener_ns);
 	return pk_send_signal_locked(sig, &info, task, type);
 }
+
+#ifdef CONFIG_SECURITY
+/*
+ * Why C: security_task_kill() is not exported, and takes a kernel_siginfo.
+ * (Without CONFIG_SECURITY it is an inline that returns 0, and the Rust side
+ * does not call this at all.)
+ *
+ * Asks the LSMs (SELinux, AppArmor, Smack, Landlock's scoped signals...)
+ * whether @opener may send @sig to @task, as check_kill_permission() does for
+ * kill(2) with the caller's credentials. The node's authority is its
+ * opener's, so the LSMs see the opener's credentials, as they see the file
+ * owner's for SIGIO. Returns 0 or an errno. Called with @task kept valid (RCU
+ * or a reference), not under the siglock, as check_kill_permission() is.
+ */
+int prockill_lsm_task_kill(struct task_struct *task, int sig, const struct cred *opener,
+			   uid_t uid_opener_ns)
+{
+	struct kernel_siginfo info;
+
+	pk_fill_siginfo(&info, sig, opener, uid_opener_ns);
+	return pk_security_task_kill(task, &info, sig, opener);
+}
+#endif
 
 /*
  * Why C: writable module parameter with a custom parser; the parser and the

@@ -82,6 +82,15 @@ mod ffi {
             opener: *const bindings::cred,
             uid_opener_ns: bindings::uid_t,
         ) -> c_int;
+        /// `security_task_kill()` for `opener` sending `sig` to `task`: 0 or
+        /// an errno. With `task` kept valid, not under the siglock.
+        #[cfg(CONFIG_SECURITY)]
+        pub(crate) fn prockill_lsm_task_kill(
+            task: *mut bindings::task_struct,
+            sig: c_int,
+            opener: *const bindings::cred,
+            uid_opener_ns: bindings::uid_t,
+        ) -> c_int;
         /// `offsetof()` of field number `field` (see `layout.rs`).
         pub(crate) fn prockill_c_offsetof(field: c_uint) -> usize;
         /// Fires the `prockill:revoke` trace event.
