@@ -877,6 +877,77 @@ pub fn exec_target_main() -> Option<i32> {
 /// The exit status of the exec target's `usr1` image when SIGUSR1 reaches it.
 pub const USR1_EXIT: i32 = 42;
 
+/// Exec arguments for the exec target in `usr1` mode: SIGUSR1 exits
+/// [`USR1_EXIT`]; it writes `R` on `ready_fd` (if any) once its handler is
+/// in place, and otherwise lives `life_ms` and exits 0.
+pub fn usr1_target(ready_fd: Option<RawFd>, life_ms: u64) -> Result<ExecArgs, String> {
+    let target = ensure_exec_target()?;
+    let mut env = vec![("PK_EXEC_TARGET", "usr1".to_string())];
+    if let Some(fd) = ready_fd {
+        env.push(("PK_READY_FD", fd.to_string()));
+    }
+    env.push(("PK_LIFE_MS", life_ms.to_string()));
+    Ok(ExecArgs::new(target, &["pk-exec-target"], &env))
+}
+
+/// The exec target in `chain` mode, started: image 0 has reported `R` on
+/// [`report`](Self::report) and waits for [`go`](Self::go); then it and
+/// `last` more images, each exec'ing the next, count SIGUSR1 for `life_ms`
+/// and report `<image> <count>` lines. The report pipe reaches EOF when the
+/// last image exits.
+pub struct ExecChain {
+    pub child: Child,
+    pub report: OwnedFd,
+    go: OwnedFd,
+}
+
+impl ExecChain {
+    pub fn spawn(last: u32, life_ms: u32) -> Result<ExecChain, String> {
+        let target = ensure_exec_target()?;
+        let report = Pipe::new(false)?;
+        let go = Pipe::new(false)?;
+        let args = ExecArgs::new(
+            target,
+            &["pk-exec-target"],
+            &[
+                ("PK_EXEC_TARGET", "chain".into()),
+                ("PK_IDX", "0".into()),
+                ("PK_LAST", last.to_string()),
+                ("PK_LIFE_MS", life_ms.to_string()),
+                ("PK_REPORT_FD", report.wr.as_raw_fd().to_string()),
+                ("PK_GO_FD", go.rd.as_raw_fd().to_string()),
+            ],
+        );
+        let child = util::fork_fn(move || {
+            let e = args.exec();
+            Err(format!("execve: {}", errno_name(e)))
+        })?;
+        drop(report.wr);
+        drop(go.rd);
+        let line = get_line(report.rd.as_raw_fd(), Duration::from_secs(20))?;
+        if line != "R" {
+            return Err(format!(
+                "exec chain: {line:?} on the report pipe, want \"R\""
+            ));
+        }
+        Ok(ExecChain {
+            child,
+            report: report.rd,
+            go: go.wr,
+        })
+    }
+
+    /// The chain's pid (the same in every image).
+    pub fn pid(&self) -> i32 {
+        self.child.pid()
+    }
+
+    /// Let image 0 start counting (and the chain go on).
+    pub fn go(&self) {
+        put(self.go.as_raw_fd(), b"g");
+    }
+}
+
 /// A child that, told to, execs the exec target ([`EXEC_TARGET`] in `usr1`
 /// mode: SIGUSR1 exits [`USR1_EXIT`]; otherwise it lives `life_ms` and
 /// exits 0). The old image has SIGUSR1 ignored (and unblocked), so a signal
@@ -895,18 +966,9 @@ pub struct Execer {
 impl Execer {
     /// Returns once the old image has SIGUSR1 ignored.
     pub fn spawn(life_ms: u64) -> Result<Execer, String> {
-        let target = ensure_exec_target()?;
         let go = Pipe::new(true)?;
         let ready = Pipe::new(false)?;
-        let args = ExecArgs::new(
-            target,
-            &["pk-exec-target"],
-            &[
-                ("PK_EXEC_TARGET", "usr1".into()),
-                ("PK_READY_FD", ready.wr.as_raw_fd().to_string()),
-                ("PK_LIFE_MS", life_ms.to_string()),
-            ],
-        );
+        let args = usr1_target(Some(ready.wr.as_raw_fd()), life_ms)?;
         let (grd, rwr) = (go.rd.as_raw_fd(), ready.wr.as_raw_fd());
         let child = util::fork_fn(move || {
             die_with_parent();

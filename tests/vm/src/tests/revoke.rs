@@ -202,15 +202,7 @@ fn check_then_kill() -> TestResult {
 /// makes it strict (node variant), checks exe, sleeps `delay_us`, sends.
 /// Returns (what the send did, how the child ended).
 fn race_round(use_node: bool, delay_us: u64, me: &str) -> Result<(String, Outcome), String> {
-    let target = pk::ensure_exec_target()?;
-    let args = ExecArgs::new(
-        target,
-        &["pk-exec-target"],
-        &[
-            ("PK_EXEC_TARGET", "usr1".into()),
-            ("PK_LIFE_MS", "150".into()),
-        ],
-    );
+    let args = pk::usr1_target(None, 150)?;
     let c = util::fork_fn(move || {
         pk::ignore(libc::SIGUSR1);
         let e = args.exec();
@@ -311,30 +303,9 @@ fn check_then_kill_race() -> TestResult {
 /// counting SIGUSR1 for `life_ms`; writer threads hammer the handle.
 /// Returns (counts per image, writes ok, EIO, ESRCH).
 fn chain_round(strict: bool, last: u32, life_ms: u32) -> Result<(Vec<u64>, [u64; 3]), String> {
-    let target = pk::ensure_exec_target()?;
-    let report = Pipe::new(false)?;
-    let go = Pipe::new(false)?;
-    let args = ExecArgs::new(
-        target,
-        &["pk-exec-target"],
-        &[
-            ("PK_EXEC_TARGET", "chain".into()),
-            ("PK_IDX", "0".into()),
-            ("PK_LAST", last.to_string()),
-            ("PK_LIFE_MS", life_ms.to_string()),
-            ("PK_REPORT_FD", report.wr.as_raw_fd().to_string()),
-            ("PK_GO_FD", go.rd.as_raw_fd().to_string()),
-        ],
-    );
-    let c = util::fork_fn(move || {
-        let e = args.exec();
-        Err(format!("execve: {}", errno_name(e)))
-    })?;
-    drop(report.wr);
-    drop(go.rd);
-    let rfd = report.rd.as_raw_fd();
-    ensure_eq!(pk::get_line(rfd, T20)?, "R");
-    let k = pk::open_s(&node(c.pid()), libc::O_RDWR)?;
+    let chain = pk::ExecChain::spawn(last, life_ms)?;
+    let rfd = chain.report.as_raw_fd();
+    let k = pk::open_s(&node(chain.pid()), libc::O_RDWR)?;
     if strict {
         ensure_eq!(pk::set_policy(k.as_raw_fd(), pk::POLICY_EXEC), Ok(()));
     }
@@ -357,7 +328,7 @@ fn chain_round(strict: bool, last: u32, life_ms: u32) -> Result<(Vec<u64>, [u64;
             })
         })
         .collect();
-    pk::put(go.wr.as_raw_fd(), b"g");
+    chain.go();
     let text = pk::read_to_eof(rfd, Duration::from_secs(120));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let mut tot = [0u64; 3];
@@ -369,7 +340,7 @@ fn chain_round(strict: bool, last: u32, life_ms: u32) -> Result<(Vec<u64>, [u64;
         }
     }
     let text = text?;
-    let o = c.wait_timeout(T20)?;
+    let o = chain.child.wait_timeout(T20)?;
     ensure!(errs.is_empty(), "writers: {}", errs.join("; "));
     eqm!(o, Outcome::Exited(0, String::new()), "chain: {text:?}");
     let mut counts = vec![u64::MAX; last as usize + 1];
@@ -996,19 +967,10 @@ fn filecap_reason() -> TestResult {
 /// A process with a second thread that execs the exec target on `go`.
 /// Returns the child, the thread's tid, and the go/ready pipe ends.
 fn thread_execer() -> Result<(Child, i32, OwnedFd, OwnedFd), String> {
-    let target = pk::ensure_exec_target()?;
     let go = Pipe::new(true)?;
     let ready = Pipe::new(false)?;
     let tidp = Pipe::new(true)?;
-    let args = ExecArgs::new(
-        target,
-        &["pk-exec-target"],
-        &[
-            ("PK_EXEC_TARGET", "usr1".into()),
-            ("PK_READY_FD", ready.wr.as_raw_fd().to_string()),
-            ("PK_LIFE_MS", "30000".into()),
-        ],
-    );
+    let args = pk::usr1_target(Some(ready.wr.as_raw_fd()), 30000)?;
     let (grd, twr) = (go.rd.as_raw_fd(), tidp.wr.as_raw_fd());
     let c = util::fork_fn(move || {
         pk::ignore(libc::SIGUSR1);
@@ -1258,30 +1220,9 @@ fn many_handles() -> TestResult {
 /// (the debug kernel checks locking and memory).
 fn open_close_stress() -> TestResult {
     let _m = pk::load("")?;
-    let target = pk::ensure_exec_target()?;
-    let report = Pipe::new(false)?;
-    let go = Pipe::new(false)?;
-    let args = ExecArgs::new(
-        target,
-        &["pk-exec-target"],
-        &[
-            ("PK_EXEC_TARGET", "chain".into()),
-            ("PK_IDX", "0".into()),
-            ("PK_LAST", "8".into()),
-            ("PK_LIFE_MS", "60".into()),
-            ("PK_REPORT_FD", report.wr.as_raw_fd().to_string()),
-            ("PK_GO_FD", go.rd.as_raw_fd().to_string()),
-        ],
-    );
-    let c = util::fork_fn(move || {
-        let e = args.exec();
-        Err(format!("execve: {}", errno_name(e)))
-    })?;
-    drop(report.wr);
-    drop(go.rd);
-    let rfd = report.rd.as_raw_fd();
-    ensure_eq!(pk::get_line(rfd, T20)?, "R");
-    let pid = c.pid();
+    let chain = pk::ExecChain::spawn(8, 60)?;
+    let rfd = chain.report.as_raw_fd();
+    let pid = chain.pid();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let workers: Vec<_> = (0..3)
         .map(|w| {
@@ -1341,7 +1282,7 @@ fn open_close_stress() -> TestResult {
             })
         })
         .collect();
-    pk::put(go.wr.as_raw_fd(), b"g");
+    chain.go();
     let text = pk::read_to_eof(rfd, Duration::from_secs(90));
     pk::sleep_ms(100);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -1359,7 +1300,10 @@ fn open_close_stress() -> TestResult {
         text.lines().count()
     );
     ensure!(errs.is_empty(), "{}", errs.join("; "));
-    ensure_eq!(c.wait_timeout(T20)?, Outcome::Exited(0, String::new()));
+    ensure_eq!(
+        chain.child.wait_timeout(T20)?,
+        Outcome::Exited(0, String::new())
+    );
     ensure!(tot[0] > 0 && tot[1] > 0, "the stress did not race: {tot:?}");
     Ok(())
 }
