@@ -145,12 +145,7 @@ fn kill_if_never_signals_the_image_of_a_later_exec() {
             let shell = p.exe()?;
             p.check_exe(&shell)?;
             stdin.write_all(b"go\n").unwrap();
-            let start = Instant::now();
-            while p.exe()? != sleep_exe() {
-                assert!(start.elapsed() < Duration::from_secs(5), "no exec");
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            Ok(())
+            common::wait_for_exe(p, &sleep_exe())
         },
         Signal::KILL,
     )

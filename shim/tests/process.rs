@@ -9,7 +9,7 @@ mod common;
 use std::io::Write;
 use std::os::fd::OwnedFd;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{module_loaded, sleep_exe, Kid};
 use prockill::{
@@ -301,12 +301,7 @@ fn pidfd_path_signals_a_program_executed_after_the_check() {
             p.check_exe(&shell)?;
             // The race, made certain: the process executes between check and kill.
             stdin.write_all(b"go\n").unwrap();
-            let start = Instant::now();
-            while p.exe()? != sleep_exe() {
-                assert!(start.elapsed() < Duration::from_secs(5), "no exec");
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            Ok(())
+            common::wait_for_exe(p, &sleep_exe())
         },
         Signal::TERM,
     );

@@ -107,3 +107,14 @@ pub fn sleep_exe() -> std::path::PathBuf {
     kid.reap();
     exe
 }
+
+/// Waits (at most 5 s, panicking after) until `p`'s executable is `exe`:
+/// the exec a test just triggered has happened.
+pub fn wait_for_exe(p: &prockill::Process, exe: &std::path::Path) -> Result<(), prockill::Error> {
+    let start = Instant::now();
+    while p.exe()? != exe {
+        assert!(start.elapsed() < Duration::from_secs(5), "no exec");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    Ok(())
+}
