@@ -453,13 +453,9 @@ impl Handle {
             // The LSMs first, under RCU and not under the siglock, where
             // `check_kill_permission()` asks them too.
             if let Err(e) = lsm_may_signal(file, task, sig, self.si_uid_opener_ns) {
-                return Err(if self.revoked_reason().is_some() {
-                    EIO
-                } else if self.gone(task) {
-                    ESRCH
-                } else {
-                    e
-                });
+                // A revoked or gone handle says so, whatever the LSMs say.
+                self.usable(task)?;
+                return Err(e);
             }
             let Some(_siglock) = SigLockGuard::lock(task) else {
                 continue;
@@ -477,15 +473,22 @@ impl Handle {
         }
     }
 
-    /// The checks and the send, with the target's siglock held (and the
-    /// RCU read lock, for `may_signal`).
-    fn send_locked(&self, file: &File, task: TaskPtr<'_>, sig: u32, rcu: &rcu::Guard) -> Result {
+    /// `EIO` if an exec revoked the handle, `ESRCH` if its target is gone
+    /// (`task` being what its `struct pid` leads to now).
+    fn usable(&self, task: TaskPtr<'_>) -> Result {
         if self.revoked_reason().is_some() {
             return Err(EIO);
         }
         if self.gone(task) {
             return Err(ESRCH);
         }
+        Ok(())
+    }
+
+    /// The checks and the send, with the target's siglock held (and the
+    /// RCU read lock, for `may_signal`).
+    fn send_locked(&self, file: &File, task: TaskPtr<'_>, sig: u32, rcu: &rcu::Guard) -> Result {
+        self.usable(task)?;
         if !may_signal(file, task, rcu) {
             return Err(EPERM);
         }
