@@ -114,68 +114,26 @@ pub(crate) fn run(results: Option<&str>) -> Res<()> {
         return os_err("count: opening the handles");
     }
     let text = SIG.to_string();
-    let send_arg = prockill::uapi::prockill_send {
-        sig: SIG as u32,
-        flags: 0,
-    };
+    let text = text.as_bytes();
     s.run("pidfd_send_signal(pidfd)", ITERS, &mut |n| {
-        for _ in 0..n {
-            check(sys_pidfd_send(pidfd, SIG), "pidfd_send_signal")?;
-        }
-        Ok(())
+        pidfd_sends(pidfd, n)
     })?;
-    s.run("kill(2)", ITERS, &mut |n| {
-        for _ in 0..n {
-            // SAFETY: plain syscall.
-            check(unsafe { libc::kill(target, SIG) } as i64, "kill")?;
-        }
-        Ok(())
-    })?;
+    s.run("kill(2)", ITERS, &mut |n| kills(target, n))?;
     s.run("write(2) to /proc/<pid>/kill", ITERS, &mut |n| {
-        for _ in 0..n {
-            // SAFETY: valid buffer.
-            let r = unsafe { libc::write(node, text.as_ptr().cast(), text.len()) };
-            check(r as i64, "write node")?;
-        }
-        Ok(())
+        writes(node, text, n, "write node")
     })?;
     s.run("write(2) to /dev/null", ITERS, &mut |n| {
-        for _ in 0..n {
-            // SAFETY: valid buffer.
-            let r = unsafe { libc::write(devnull, text.as_ptr().cast(), text.len()) };
-            check(r as i64, "write /dev/null")?;
-        }
-        Ok(())
+        writes(devnull, text, n, "write /dev/null")
     })?;
     s.run("ioctl(PROCKILL_IOC_SEND)", ITERS, &mut |n| {
-        for _ in 0..n {
-            // SAFETY: SEND reads one struct prockill_send.
-            let r =
-                unsafe { libc::ioctl(node, prockill::ioctl::PROCKILL_IOC_SEND as _, &send_arg) };
-            check(r as i64, "ioctl SEND")?;
-        }
-        Ok(())
+        ioc_sends(node, n)
     })?;
+    let kpath = kill_path(target);
     s.run("open(/proc/<pid>/kill) + close", ITERS / 4, &mut |n| {
-        let p = kill_path(target);
-        for _ in 0..n {
-            let fd = open_raw(&p, libc::O_WRONLY);
-            if fd < 0 {
-                return os_err("open node");
-            }
-            close(fd);
-        }
-        Ok(())
+        open_closes(&kpath, libc::O_WRONLY, n, "open node")
     })?;
     s.run("pidfd_open + close", ITERS / 4, &mut |n| {
-        for _ in 0..n {
-            let fd = sys_pidfd_open(target);
-            if fd < 0 {
-                return os_err("pidfd_open");
-            }
-            close(fd);
-        }
-        Ok(())
+        pidfd_open_closes(target, n)
     })?;
     // Revocation: fork + exec with many handles on *other* processes, and
     // the control with as many pidfds there (the same number of open files).

@@ -802,6 +802,70 @@ fn check(r: i64, what: &str) -> Res<()> {
     }
 }
 
+// The operations measured, `n` at a time; `bench_*` time them, `--count`
+// (count.rs) counts their guest code.
+
+/// `n` × `pidfd_send_signal(fd, SIG)`.
+fn pidfd_sends(fd: RawFd, n: usize) -> Res<()> {
+    for _ in 0..n {
+        check(sys_pidfd_send(fd, SIG), "pidfd_send_signal")?;
+    }
+    Ok(())
+}
+
+/// `n` × `kill(pid, SIG)`.
+fn kills(pid: i32, n: usize) -> Res<()> {
+    for _ in 0..n {
+        // SAFETY: plain syscall.
+        check(unsafe { libc::kill(pid, SIG) } as i64, "kill")?;
+    }
+    Ok(())
+}
+
+/// `n` × `write(fd, text)`.
+fn writes(fd: RawFd, text: &[u8], n: usize, what: &str) -> Res<()> {
+    for _ in 0..n {
+        // SAFETY: valid buffer.
+        let r = unsafe { libc::write(fd, text.as_ptr().cast(), text.len()) };
+        check(r as i64, what)?;
+    }
+    Ok(())
+}
+
+/// `n` × `ioctl(node, PROCKILL_IOC_SEND, {SIG, 0})`.
+fn ioc_sends(node: RawFd, n: usize) -> Res<()> {
+    let arg = prockill::uapi::prockill_send {
+        sig: SIG as u32,
+        flags: 0,
+    };
+    for _ in 0..n {
+        // SAFETY: SEND reads one struct prockill_send.
+        let r = unsafe { libc::ioctl(node, prockill::ioctl::PROCKILL_IOC_SEND as _, &arg) };
+        check(r as i64, "ioctl SEND")?;
+    }
+    Ok(())
+}
+
+/// `n` × (`open(path, flags)` + `close`).
+fn open_closes(path: &CString, flags: i32, n: usize, what: &str) -> Res<()> {
+    for _ in 0..n {
+        let fd = open_raw(path, flags);
+        check(fd as i64, what)?;
+        close(fd);
+    }
+    Ok(())
+}
+
+/// `n` × (`pidfd_open(pid)` + `close`).
+fn pidfd_open_closes(pid: i32, n: usize) -> Res<()> {
+    for _ in 0..n {
+        let fd = sys_pidfd_open(pid);
+        check(fd as i64, "pidfd_open")?;
+        close(fd);
+    }
+    Ok(())
+}
+
 fn bench_send(cfg: &Cfg, rep: &mut Report, target: i32) -> Res<()> {
     let pidfd = sys_pidfd_open(target);
     let dir = open_raw(
@@ -819,60 +883,22 @@ fn bench_send(cfg: &Cfg, rep: &mut Report, target: i32) -> Res<()> {
         Process::open_with(target, Backend::Pidfd).map_err(|e| format!("crate pidfd: {e}"))?;
     let sig = Signal::new(SIG as u32).unwrap();
     let text = SIG.to_string();
-    let send_arg = prockill::uapi::prockill_send {
-        sig: SIG as u32,
-        flags: 0,
-    };
+    let text = text.as_bytes();
     let mut vars = vec![
-        variant("pidfd_send_signal(pidfd)", None, |n| {
-            for _ in 0..n {
-                check(sys_pidfd_send(pidfd, SIG), "pidfd_send_signal")?;
-            }
-            Ok(())
-        }),
-        variant("kill(2)", None, |n| {
-            for _ in 0..n {
-                // SAFETY: plain syscall.
-                check(unsafe { libc::kill(target, SIG) } as i64, "kill")?;
-            }
-            Ok(())
-        }),
+        variant("pidfd_send_signal(pidfd)", None, |n| pidfd_sends(pidfd, n)),
+        variant("kill(2)", None, |n| kills(target, n)),
         variant("pidfd_send_signal(/proc/<pid> dir fd)", None, |n| {
-            for _ in 0..n {
-                check(sys_pidfd_send(dir, SIG), "pidfd_send_signal(dir)")?;
-            }
-            Ok(())
+            pidfd_sends(dir, n)
         }),
         variant("write(2) to /proc/<pid>/kill", Some(1.10), |n| {
-            for _ in 0..n {
-                // SAFETY: valid buffer.
-                let r = unsafe { libc::write(node, text.as_ptr().cast(), text.len()) };
-                check(r as i64, "write node")?;
-            }
-            Ok(())
+            writes(node, text, n, "write node")
         }),
         variant(
             "reference: write(2) of the same bytes to /dev/null (the VFS write path alone)",
             None,
-            |n| {
-                for _ in 0..n {
-                    // SAFETY: valid buffer.
-                    let r = unsafe { libc::write(devnull, text.as_ptr().cast(), text.len()) };
-                    check(r as i64, "write /dev/null")?;
-                }
-                Ok(())
-            },
+            |n| writes(devnull, text, n, "write /dev/null"),
         ),
-        variant("ioctl(PROCKILL_IOC_SEND)", None, |n| {
-            for _ in 0..n {
-                // SAFETY: SEND reads one struct prockill_send.
-                let r = unsafe {
-                    libc::ioctl(node, prockill::ioctl::PROCKILL_IOC_SEND as _, &send_arg)
-                };
-                check(r as i64, "ioctl SEND")?;
-            }
-            Ok(())
-        }),
+        variant("ioctl(PROCKILL_IOC_SEND)", None, |n| ioc_sends(node, n)),
         variant("crate: Process::send_signal, Backend::Node", None, |n| {
             for _ in 0..n {
                 p_node.send_signal(sig).map_err(|e| e.to_string())?;
@@ -914,29 +940,12 @@ fn bench_handle(cfg: &Cfg, rep: &mut Report, target: i32) -> Res<()> {
     let dpath = cstr(&format!("/proc/{target}"));
     let kpath = kill_path(target);
     let mut vars = vec![
-        variant("pidfd_open + close", None, |n| {
-            for _ in 0..n {
-                let fd = sys_pidfd_open(target);
-                check(fd as i64, "pidfd_open")?;
-                close(fd);
-            }
-            Ok(())
-        }),
+        variant("pidfd_open + close", None, |n| pidfd_open_closes(target, n)),
         variant("open(\"/proc/<pid>\", O_DIRECTORY) + close", None, |n| {
-            for _ in 0..n {
-                let fd = open_raw(&dpath, libc::O_RDONLY | libc::O_DIRECTORY);
-                check(fd as i64, "open dir")?;
-                close(fd);
-            }
-            Ok(())
+            open_closes(&dpath, libc::O_RDONLY | libc::O_DIRECTORY, n, "open dir")
         }),
         variant("open(\"/proc/<pid>/kill\", O_WRONLY) + close", None, |n| {
-            for _ in 0..n {
-                let fd = open_raw(&kpath, libc::O_WRONLY);
-                check(fd as i64, "open node")?;
-                close(fd);
-            }
-            Ok(())
+            open_closes(&kpath, libc::O_WRONLY, n, "open node")
         }),
     ];
     let res = run_rounds(&mut vars, cfg.rounds(31), cfg.batch(40), 100_000)?;
