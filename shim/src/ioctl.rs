@@ -18,42 +18,24 @@
 
 use crate::uapi;
 
-#[cfg(any(
+/// Whether this architecture uses the other ioctl layout (13 size bits,
+/// `_IOC_NONE` 1, `_IOC_WRITE` 4): powerpc, mips and sparc, as
+/// `arch/*/include/uapi/asm/ioctl.h` define it.
+const OTHER_LAYOUT: bool = cfg!(any(
     target_arch = "powerpc",
     target_arch = "powerpc64",
     target_arch = "mips",
     target_arch = "mips64",
     target_arch = "sparc",
     target_arch = "sparc64"
-))]
-mod arch {
-    pub const SIZEBITS: u32 = 13;
-    pub const NONE: u32 = 1;
-    pub const READ: u32 = 2;
-    pub const WRITE: u32 = 4;
-}
-
-#[cfg(not(any(
-    target_arch = "powerpc",
-    target_arch = "powerpc64",
-    target_arch = "mips",
-    target_arch = "mips64",
-    target_arch = "sparc",
-    target_arch = "sparc64"
-)))]
-mod arch {
-    pub const SIZEBITS: u32 = 14;
-    pub const NONE: u32 = 0;
-    pub const READ: u32 = 2;
-    pub const WRITE: u32 = 1;
-}
+));
 
 /// Bits of the request number field (`_IOC_NRBITS`).
 pub const IOC_NRBITS: u32 = 8;
 /// Bits of the type (magic) field (`_IOC_TYPEBITS`).
 pub const IOC_TYPEBITS: u32 = 8;
 /// Bits of the size field (`_IOC_SIZEBITS`: 14, or 13 on powerpc, mips, sparc).
-pub const IOC_SIZEBITS: u32 = arch::SIZEBITS;
+pub const IOC_SIZEBITS: u32 = if OTHER_LAYOUT { 13 } else { 14 };
 /// Shift of the number field (`_IOC_NRSHIFT`).
 pub const IOC_NRSHIFT: u32 = 0;
 /// Shift of the type field (`_IOC_TYPESHIFT`).
@@ -63,11 +45,11 @@ pub const IOC_SIZESHIFT: u32 = IOC_TYPESHIFT + IOC_TYPEBITS;
 /// Shift of the direction field (`_IOC_DIRSHIFT`).
 pub const IOC_DIRSHIFT: u32 = IOC_SIZESHIFT + IOC_SIZEBITS;
 /// No data transferred (`_IOC_NONE`).
-pub const IOC_NONE: u32 = arch::NONE;
+pub const IOC_NONE: u32 = if OTHER_LAYOUT { 1 } else { 0 };
 /// Userspace writes, the kernel reads (`_IOC_WRITE`).
-pub const IOC_WRITE: u32 = arch::WRITE;
+pub const IOC_WRITE: u32 = if OTHER_LAYOUT { 4 } else { 1 };
 /// The kernel writes, userspace reads (`_IOC_READ`).
-pub const IOC_READ: u32 = arch::READ;
+pub const IOC_READ: u32 = 2;
 
 /// `_IOC(dir, type, nr, size)`.
 ///
