@@ -11,8 +11,14 @@
 //! still holds `signal->exec_update_lock` for writing. There it calls
 //! [`run`], which calls every established hook with an [`ExecEvent`].
 //!
-//! Hooks run in the exec'ing task, in atomic context (an ftrace callback):
-//! they must not sleep. They cannot veto the exec.
+//! Hooks run in the exec'ing task, called from an ftrace callback at the
+//! entry of `setup_new_exec()`: process context, preemption enabled (the
+//! glue's ops do not set `FTRACE_OPS_FL_RECURSION`, so the trampoline calls
+//! the handler directly, with no preemption-disabled section around it).
+//! They may take spinlocks (which sleep on PREEMPT_RT); a hook that can
+//! block must count itself in flight (`registry::on_exec` does), because
+//! unload's `synchronize_rcu_tasks()` takes a blocked task for quiescent.
+//! They cannot veto the exec.
 //!
 //! The table is read at every exec on the system, so reading it takes no
 //! lock: each slot is an atomic pointer to a `'static` hook, set and cleared
@@ -22,14 +28,14 @@
 //! read its slot just before; prockill's only hook is established before the
 //! glue hooks `setup_new_exec()` and disestablished after it unhooked.
 
-use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
+use kernel::task::CurrentTask;
 
 /// What a hook learns about an exec.
-pub(crate) struct ExecEvent {
+pub(crate) struct ExecEvent<'a> {
     /// The exec'ing task: `current`, now the thread-group leader.
-    pub(crate) task: *mut bindings::task_struct,
+    pub(crate) task: &'a CurrentTask,
     /// Whether the exec changes credentials (set-uid, set-gid, file
     /// capabilities): `bprm->secureexec`, which the new program sees as
     /// `AT_SECURE`.
@@ -38,7 +44,7 @@ pub(crate) struct ExecEvent {
 
 /// An exec hook. Established as a `&'static ExecHook` (a `static` holding
 /// the function), so that the table can hold plain pointers to it.
-pub(crate) type ExecHook = fn(&ExecEvent);
+pub(crate) type ExecHook = fn(&ExecEvent<'_>);
 
 /// How many hooks can be established at once. prockill has one client.
 const MAX_HOOKS: usize = 4;
@@ -72,7 +78,7 @@ impl Drop for Registration {
 }
 
 /// Runs every established hook for an exec. Called by the glue.
-pub(crate) fn run(event: &ExecEvent) {
+pub(crate) fn run(event: &ExecEvent<'_>) {
     for h in &HOOKS {
         let p = h.load(Acquire);
         if !p.is_null() {
@@ -88,12 +94,12 @@ pub(crate) fn run(event: &ExecEvent) {
 ///
 /// # Safety
 ///
-/// `task` is `current`, inside `setup_new_exec()`, with
+/// Called by the exec'ing task inside `setup_new_exec()`, with
 /// `signal->exec_update_lock` held for writing.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn prockill_exec_hook(
-    task: *mut bindings::task_struct,
-    secureexec: bool,
-) {
-    run(&ExecEvent { task, secureexec });
+pub(crate) unsafe extern "C" fn prockill_exec_hook(secureexec: bool) {
+    run(&ExecEvent {
+        task: kernel::current!(),
+        secureexec,
+    });
 }

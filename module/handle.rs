@@ -21,20 +21,27 @@
 //! hook is done or sees the revocation. Open and `SET_POLICY` hold the
 //! target's `signal->exec_update_lock` for reading, the lock an exec holds
 //! for writing from before its new credentials until after the hook.
+//!
+//! Every read of a task, pid, signal or cred field goes through the types
+//! of [`crate::refs`], which say what keeps the object valid.
 
 use crate::policy::{self, Policy};
+use crate::refs::{ExecReadGuard, PidRef, SigLockGuard, TaskFields};
 use crate::{ffi, registry, signal, uapi};
 use core::fmt::Write;
-use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use kernel::bindings;
+use kernel::cred::Credential;
 use kernel::ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_void};
-use kernel::fs::File;
+use kernel::fs::LocalFile;
 use kernel::list::{ListArc, ListLinks};
 use kernel::prelude::*;
 use kernel::seq_file::{seq_print, SeqFile};
+use kernel::sync::aref::ARef;
 use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
-use kernel::sync::{rcu, Arc};
+use kernel::sync::{rcu, Arc, ArcBorrow};
+use kernel::task::Task;
+use kernel::types::ForeignOwnable;
 use kernel::uaccess::{UserPtr, UserSlice};
 
 /// `FMODE_WRITE` (`include/linux/fs.h`; a `__force` cast bindgen skips).
@@ -87,174 +94,17 @@ impl Kind {
     }
 }
 
-/// A counted reference to a `struct pid`.
-///
-/// # Invariants
-///
-/// `self.0` is a valid `struct pid` on which this value owns one reference.
-struct PidRef(*mut bindings::pid);
-
-impl PidRef {
-    /// The task using this pid as its PID, if any (counted).
-    fn task(&self) -> Option<TaskRef> {
-        // SAFETY: `self.0` is valid (type invariant). `get_pid_task` returns
-        // a counted reference or null.
-        let t = unsafe { bindings::get_pid_task(self.0, bindings::pid_type_PIDTYPE_PID) };
-        if t.is_null() {
-            None
-        } else {
-            // INVARIANT: `t` is a task on which we own a reference.
-            Some(TaskRef(t))
-        }
-    }
-
-    fn as_ptr(&self) -> *mut bindings::pid {
-        self.0
-    }
-}
-
-impl Drop for PidRef {
-    fn drop(&mut self) {
-        // SAFETY: We own one reference (type invariant).
-        unsafe { bindings::put_pid(self.0) };
-    }
-}
-
-/// A counted reference to a task.
-///
-/// # Invariants
-///
-/// `self.0` is a valid task on which this value owns one reference.
-struct TaskRef(*mut bindings::task_struct);
-
-impl TaskRef {
-    fn as_ptr(&self) -> *mut bindings::task_struct {
-        self.0
-    }
-
-    /// The task, borrowed for as long as this reference lives.
-    fn borrow(&self) -> TaskPtr<'_> {
-        // INVARIANT: We hold a reference on the task while `self` is borrowed.
-        TaskPtr(self.0, PhantomData)
-    }
-
-    /// Takes `signal->exec_update_lock` for reading; killable.
-    fn exec_lock(&self) -> Result<ExecLockGuard<'_>> {
-        let lock = self.borrow().exec_update_lock();
-        // SAFETY: `lock` is a valid, initialized rw_semaphore.
-        let ret = unsafe { bindings::down_read_killable(lock) };
-        if ret != 0 {
-            return Err(Error::from_errno(ret));
-        }
-        // INVARIANT: We hold `lock` for reading.
-        Ok(ExecLockGuard { lock, _task: self })
-    }
-}
-
-impl Drop for TaskRef {
-    fn drop(&mut self) {
-        // SAFETY: We own one reference (type invariant).
-        unsafe { bindings::put_task_struct(self.0) };
-    }
-}
-
-/// A task that stays valid for `'a`, without a reference of its own:
-/// borrowed from a [`TaskRef`], or found under an RCU read lock.
-///
-/// # Invariants
-///
-/// `self.0` points to a valid task for all of `'a`.
-#[derive(Clone, Copy)]
-struct TaskPtr<'a>(*mut bindings::task_struct, PhantomData<&'a ()>);
-
-impl<'a> TaskPtr<'a> {
-    /// The task using `pid` as its PID, valid while `_rcu` is held.
-    fn find(pid: &PidRef, _rcu: &'a rcu::Guard) -> Option<Self> {
-        // SAFETY: `pid` is valid; `pid_task` needs the RCU read lock, held
-        // through `_rcu`.
-        let t = unsafe { bindings::pid_task(pid.as_ptr(), bindings::pid_type_PIDTYPE_PID) };
-        // INVARIANT: Task structs are freed after an RCU grace period, so `t`
-        // stays valid while `_rcu`, and so `'a`, lasts.
-        (!t.is_null()).then_some(TaskPtr(t, PhantomData))
-    }
-
-    fn as_ptr(self) -> *mut bindings::task_struct {
-        self.0
-    }
-
-    /// Whether the target counts as exited for a node of `kind`: for a
-    /// process, no thread is left (`signal->live == 0`); for a thread, it
-    /// is a zombie or dead (`exit_state != 0`).
-    fn exited(self, kind: Kind) -> bool {
-        // SAFETY: The task is valid (type invariant) and so is its signal
-        // struct, which lives as long as any task_struct of the group.
-        unsafe {
-            match kind {
-                Kind::Process => core::ptr::read_volatile(&(*(*self.0).signal).live.counter) == 0,
-                Kind::Thread => core::ptr::read_volatile(&(*self.0).exit_state) != 0,
-            }
-        }
-    }
-
-    /// `signal->exec_update_lock` of the task.
-    fn exec_update_lock(self) -> *mut bindings::rw_semaphore {
-        // SAFETY: The task and its signal struct are valid (type invariant).
-        unsafe { &raw mut (*(*self.0).signal).exec_update_lock }
-    }
-}
-
-/// A held read lock on a task's `signal->exec_update_lock`.
-///
-/// # Invariants
-///
-/// `lock` is held for reading by this value and stays valid while `_task`
-/// (which owns the signal struct through its task) is borrowed.
-struct ExecLockGuard<'a> {
-    lock: *mut bindings::rw_semaphore,
-    _task: &'a TaskRef,
-}
-
-impl Drop for ExecLockGuard<'_> {
-    fn drop(&mut self) {
-        // SAFETY: We hold the lock for reading (type invariant).
-        unsafe { bindings::up_read(self.lock) };
-    }
-}
-
-/// A held siglock (`task->sighand->siglock`, interrupts off).
-///
-/// # Invariants
-///
-/// `sighand` is the signal-handler struct of a task that was valid when the
-/// lock was taken; its `siglock` is held by this value, which restores
-/// `flags` when it releases it.
-struct SigLockGuard {
-    sighand: *mut bindings::sighand_struct,
-    flags: c_ulong,
-}
-
-impl SigLockGuard {
-    /// Locks `task`'s siglock, or returns `None` if `task` was released
-    /// (it has no signal handlers left).
-    fn lock(task: TaskPtr<'_>) -> Option<Self> {
-        let mut flags: c_ulong = 0;
-        // SAFETY: `task` is valid (type invariant of `TaskPtr`).
-        let sighand = unsafe { ffi::prockill_lock_sighand(task.as_ptr(), &mut flags) };
-        if sighand.is_null() {
-            // Nothing is held: build no guard, whose drop would unlock.
-            return None;
-        }
-        // INVARIANT: A non-null return means `sighand->siglock` is held.
-        Some(SigLockGuard { sighand, flags })
-    }
-}
-
-impl Drop for SigLockGuard {
-    fn drop(&mut self) {
-        // SAFETY: We hold `sighand->siglock` (type invariant), taken with
-        // these flags; holding it keeps the struct from being freed.
-        unsafe { ffi::prockill_unlock_sighand(self.sighand, self.flags) };
-    }
+/// What a handle is bound to, beyond its `struct pid`.
+enum Target {
+    /// A process: whichever task the pid leads to, as long as the thread
+    /// group lives (`kill(2)` semantics; it follows a non-leader exec).
+    Process,
+    /// One thread: the task the node was opened on, counted, so that its
+    /// address cannot be reused by another task while the handle exists.
+    /// The pid may later lead elsewhere: a non-leader exec hands the
+    /// leader's pid to the exec'ing thread (`exchange_tids()`), which also
+    /// takes the leader's start time; only the task itself tells them apart.
+    Thread(ARef<Task>),
 }
 
 /// The state a handle reports.
@@ -304,12 +154,17 @@ const fn reason_name(reason: u32) -> &'static str {
 ///
 /// `key` is the pidfs inode number of the thread group that `pid`'s task
 /// belonged to at open; the handle is in that key's registry list from open
-/// until release.
+/// until release. `kind` is [`Kind::Thread`] exactly when `target` is
+/// [`Target::Thread`].
 #[pin_data]
 pub(crate) struct Handle {
     pid: PidRef,
+    target: Target,
     kind: Kind,
     key: u64,
+    /// Opened read-only by someone who may not signal the target: counted
+    /// against the target's limit (`registry::MAX_FOREIGN`).
+    foreign: bool,
     pidfs_ino: u64,
     start_time: u64,
     exec_gen: u64,
@@ -318,10 +173,6 @@ pub(crate) struct Handle {
     /// `opener_uid` in the opener's own user namespace: the `si_uid` of
     /// every write made from that namespace, computed once.
     si_uid_opener_ns: bindings::uid_t,
-    /// Address of the task the node was opened on; only compared, never
-    /// dereferenced. A `struct pid` only ever moves to a task that existed
-    /// at the same time (`exchange_tids()`), so the address cannot recur.
-    task_id: usize,
     /// The handle's own policy (a `Policy` as UAPI number); only grows.
     policy: Atomic<u32>,
     /// `REVOKE_NONE`, or why an exec revoked the handle; set once.
@@ -330,10 +181,12 @@ pub(crate) struct Handle {
     links: ListLinks,
 }
 
-// SAFETY: The raw pointers in `Handle` are counted references (`PidRef`) to
-// objects that may be used from any thread; all mutable state is atomic.
+// SAFETY: The pointers in `Handle` are counted references (`PidRef`,
+// `ARef<Task>`, both `Send`) to objects that may be used from any thread;
+// `ListLinks` is only touched under the registry's lock.
 unsafe impl Send for Handle {}
-// SAFETY: See `Send`; shared access only reads immutable fields or atomics.
+// SAFETY: Shared access only reads immutable fields or atomics, and the
+// references are `Sync`.
 unsafe impl Sync for Handle {}
 
 kernel::list::impl_list_arc_safe! {
@@ -347,6 +200,12 @@ impl Handle {
     /// The registry key: pidfs inode number of the target's thread group.
     pub(crate) fn key(&self) -> u64 {
         self.key
+    }
+
+    /// Whether the handle counts against its target's limit of handles
+    /// opened by those who may not signal it.
+    pub(crate) fn foreign(&self) -> bool {
+        self.foreign
     }
 
     /// The handle's own exec policy.
@@ -392,35 +251,30 @@ impl Handle {
             return State::Revoked(r);
         }
         match self.pid.task() {
-            Some(t) if !self.gone(t.borrow()) => State::Alive,
+            Some(t) if !self.gone(&t) => State::Alive,
             _ => State::Exited,
         }
     }
 
     /// Whether the target the handle was opened on is gone, given the task
-    /// now using its `struct pid`: it exited, or (for a thread node) the
-    /// TID now belongs to another thread. The latter happens when a
-    /// non-leader thread execs: `de_thread()` destroys the old leader and
-    /// `exchange_tids()` hands the leader's `struct pid` to the exec'ing
-    /// thread, which also takes over the leader's start time, so only the
-    /// task itself tells them apart. A process node follows the process; a
-    /// thread node does not follow its TID to another thread.
-    fn gone(&self, task: TaskPtr<'_>) -> bool {
-        task.exited(self.kind)
-            || (self.kind == Kind::Thread && task.as_ptr() as usize != self.task_id)
+    /// now using its `struct pid`: for a process, no thread of the group is
+    /// left; for a thread, it exited, or the pid now leads to another task
+    /// (see [`Target::Thread`]): a thread node does not follow its TID to
+    /// another thread. The comparison is sound because the handle holds a
+    /// reference on its thread: no other task can have its address.
+    fn gone(&self, task: &Task) -> bool {
+        match &self.target {
+            Target::Process => task.group_exited(),
+            Target::Thread(t) => task.thread_exited() || !core::ptr::eq(task, &**t),
+        }
     }
 
     /// Wakes the handle's pollers (state may have changed).
     pub(crate) fn wake(&self) {
-        // SAFETY: `pid` is valid (we hold a reference) and `wait_pidfd` is
-        // its initialized wait queue, on which `poll` registers.
+        // SAFETY: The queue is valid while `self.pid` is (a counted
+        // reference); `poll` registers on it.
         unsafe {
-            bindings::__wake_up(
-                &raw mut (*self.pid.as_ptr()).wait_pidfd,
-                TASK_NORMAL,
-                0,
-                core::ptr::null_mut(),
-            )
+            bindings::__wake_up(self.pid.wait_queue(), TASK_NORMAL, 0, core::ptr::null_mut())
         };
     }
 
@@ -446,10 +300,10 @@ impl Handle {
     /// `de_thread()` replaced). No reference is taken: RCU keeps the task.
     ///
     /// A revoked handle answers `EIO` forever, even once the target is gone.
-    fn send(&self, file: &File, sig: u32) -> Result {
+    fn send(&self, file: &LocalFile, sig: u32) -> Result {
         loop {
             let rcu = rcu::read_lock();
-            let task = TaskPtr::find(&self.pid, &rcu).ok_or_else(|| self.gone_errno())?;
+            let task = self.pid.task_rcu(&rcu).ok_or_else(|| self.gone_errno())?;
             // The LSMs first, under RCU and not under the siglock, where
             // `check_kill_permission()` asks them too.
             if let Err(e) = lsm_may_signal(file, task, sig, self.si_uid_opener_ns) {
@@ -457,10 +311,10 @@ impl Handle {
                 self.usable(task)?;
                 return Err(e);
             }
-            let Some(_siglock) = SigLockGuard::lock(task) else {
+            let Some(locked) = SigLockGuard::lock(task) else {
                 continue;
             };
-            return self.send_locked(file, task, sig, &rcu);
+            return self.send_locked(file, &locked, sig, &rcu);
         }
     }
 
@@ -475,7 +329,7 @@ impl Handle {
 
     /// `EIO` if an exec revoked the handle, `ESRCH` if its target is gone
     /// (`task` being what its `struct pid` leads to now).
-    fn usable(&self, task: TaskPtr<'_>) -> Result {
+    fn usable(&self, task: &Task) -> Result {
         if self.revoked_reason().is_some() {
             return Err(EIO);
         }
@@ -485,9 +339,16 @@ impl Handle {
         Ok(())
     }
 
-    /// The checks and the send, with the target's siglock held (and the
-    /// RCU read lock, for `may_signal`).
-    fn send_locked(&self, file: &File, task: TaskPtr<'_>, sig: u32, rcu: &rcu::Guard) -> Result {
+    /// The checks and the send, with the target's siglock held (`locked`,
+    /// which names the task) and the RCU read lock (for `may_signal`).
+    fn send_locked(
+        &self,
+        file: &LocalFile,
+        locked: &SigLockGuard<'_>,
+        sig: u32,
+        rcu: &rcu::Guard,
+    ) -> Result {
+        let task = locked.task();
         self.usable(task)?;
         if !may_signal(file, task, rcu) {
             return Err(EPERM);
@@ -495,8 +356,9 @@ impl Handle {
         if sig == 0 {
             return Ok(());
         }
-        // SAFETY: `task` is valid while we hold `rcu` and its siglock is held
-        // (`send`); `file.cred()` is valid while the file is.
+        // SAFETY: `task` is valid (borrowed under `rcu`) and `locked` holds
+        // its siglock, as `prockill_send_signal_locked` requires;
+        // `file.cred()` is valid while the file is.
         let ret = unsafe {
             ffi::prockill_send_signal_locked(
                 task.as_ptr(),
@@ -516,7 +378,7 @@ impl Handle {
     /// `PROCKILL_IOC_SET_POLICY`: stricter only.
     fn set_policy(&self, new: Policy) -> Result {
         let task = self.pid.task().ok_or(ESRCH)?;
-        let _exec = task.exec_lock()?;
+        let _exec = ExecReadGuard::lock(&task)?;
         if self.revoked_reason().is_some() {
             return Err(EIO);
         }
@@ -530,12 +392,13 @@ impl Handle {
     /// The handle's state and effective policy, read once, with the
     /// `PROCKILL_IOC_INFO` fields they go into; `read` and fdinfo print
     /// from the same snapshot so their lines agree with each other.
-    fn snapshot(&self, file: &File) -> Snapshot {
+    fn snapshot(&self, opener: &Credential) -> Snapshot {
         let state = self.state();
         let policy = self.effective_policy();
-        // SAFETY: `file.cred()` is valid; `current_user_ns()` is current's.
+        // SAFETY: `opener` is valid while borrowed, and its `uid` never
+        // changes; `current_user_ns()` is the reader's.
         let opener_uid = unsafe {
-            bindings::from_kuid_munged(bindings::current_user_ns(), (*file.cred().as_ptr()).uid)
+            bindings::from_kuid_munged(bindings::current_user_ns(), (*opener.as_ptr()).uid)
         };
         let info = uapi::Info {
             pid: self.pid_in_caller_ns(),
@@ -558,12 +421,12 @@ impl Handle {
     }
 
     /// The text `read` returns.
-    fn status(&self, file: &File, out: &mut impl Write) -> core::fmt::Result {
+    fn status(&self, opener: &Credential, out: &mut impl Write) -> core::fmt::Result {
         let Snapshot {
             state,
             policy,
             info: i,
-        } = self.snapshot(file);
+        } = self.snapshot(opener);
         let reason = reason_name(i.revoke_reason);
         writeln!(out, "pid: {}", i.pid)?;
         writeln!(out, "kind: {}", self.kind.name())?;
@@ -582,21 +445,42 @@ impl Handle {
 /// `kill_ok_by_cred()` of `kernel/signal.c`, applied to the opener. The
 /// caller holds the RCU read lock (`_rcu`), under which the task's
 /// credentials are read.
-fn may_signal(file: &File, task: TaskPtr<'_>, _rcu: &rcu::Guard) -> bool {
-    let c = file.cred().as_ptr();
-    // SAFETY: `task` is valid; `real_cred` is an RCU-protected pointer
-    // (`__task_cred()`), read once under the RCU read lock the caller holds.
+fn may_signal(file: &LocalFile, task: &Task, rcu: &rcu::Guard) -> bool {
+    uid_may_signal(file.cred(), task, rcu)
+        // SAFETY: `file` and the target's `user_ns` (under `rcu`) are valid;
+        // `file_ns_capable` does not sleep (`kill_ok_by_cred()` calls
+        // `ns_capable()` under RCU too).
+        || unsafe { bindings::file_ns_capable(file.as_ptr(), target_user_ns(task, rcu), CAP_KILL) }
+}
+
+/// `CAP_KILL`, as the `c_int` the capability functions take.
+const CAP_KILL: c_int = bindings::CAP_KILL as c_int;
+
+/// The user namespace of `task`'s real credentials, valid under `_rcu`.
+fn target_user_ns(task: &Task, _rcu: &rcu::Guard) -> *mut bindings::user_namespace {
+    // SAFETY: `task` is valid while borrowed; `real_cred` is an
+    // RCU-protected pointer (`__task_cred()`), read once under `_rcu`, and
+    // the credential it points to, whose `user_ns` never changes, is freed
+    // only after a grace period.
+    unsafe { (*core::ptr::read_volatile(&(*task.as_ptr()).real_cred)).user_ns }
+}
+
+/// The uid part of `kill_ok_by_cred()`: `opener`'s real or effective uid is
+/// `task`'s real or saved uid. Reads the task's credentials under `_rcu`.
+fn uid_may_signal(opener: &Credential, task: &Task, _rcu: &rcu::Guard) -> bool {
+    let c = opener.as_ptr();
+    // SAFETY: `task` is valid while borrowed; `real_cred` is an
+    // RCU-protected pointer (`__task_cred()`), read once under `_rcu`.
     let t = unsafe { core::ptr::read_volatile(&(*task.as_ptr()).real_cred) };
-    // SAFETY: `c` is the file's credential, held by the file; `t` stays
-    // valid until the RCU read lock is dropped. `file_ns_capable` does not
-    // sleep (`kill_ok_by_cred()` calls `ns_capable()` under RCU too).
+    // SAFETY: `c` is valid while `opener` is borrowed; `t` stays valid until
+    // `_rcu` is dropped (credentials are freed after a grace period). The
+    // uid fields of a committed credential never change.
     unsafe {
         let (c, t) = (&*c, &*t);
         c.euid.val == t.suid.val
             || c.euid.val == t.uid.val
             || c.uid.val == t.suid.val
             || c.uid.val == t.uid.val
-            || bindings::file_ns_capable(file.as_ptr(), t.user_ns, bindings::CAP_KILL as c_int)
     }
 }
 
@@ -605,9 +489,9 @@ fn may_signal(file: &File, task: TaskPtr<'_>, _rcu: &rcu::Guard) -> bool {
 /// own user namespace (`Handle::si_uid_opener_ns`). `task` must stay valid
 /// for the call (RCU, as in `send`, or a reference, as at open).
 #[cfg(CONFIG_SECURITY)]
-fn lsm_may_signal(file: &File, task: TaskPtr<'_>, sig: u32, si_uid: bindings::uid_t) -> Result {
-    // SAFETY: `task` is valid (type invariant of `TaskPtr`); `file.cred()`
-    // is valid while the file is.
+fn lsm_may_signal(file: &LocalFile, task: &Task, sig: u32, si_uid: bindings::uid_t) -> Result {
+    // SAFETY: `task` is valid while borrowed; `file.cred()` is valid while
+    // the file is.
     let ret = unsafe {
         ffi::prockill_lsm_task_kill(task.as_ptr(), sig as c_int, file.cred().as_ptr(), si_uid)
     };
@@ -621,16 +505,28 @@ fn lsm_may_signal(file: &File, task: TaskPtr<'_>, sig: u32, si_uid: bindings::ui
 /// Without `CONFIG_SECURITY` there are no LSMs to ask (the kernel's own
 /// `security_task_kill()` is then an inline that returns 0).
 #[cfg(not(CONFIG_SECURITY))]
-fn lsm_may_signal(_file: &File, _task: TaskPtr<'_>, _sig: u32, _si_uid: bindings::uid_t) -> Result {
+fn lsm_may_signal(_file: &LocalFile, _task: &Task, _sig: u32, _si_uid: bindings::uid_t) -> Result {
     Ok(())
 }
 
 /// [`may_signal`] at open, where a process may also signal its own thread
-/// group, as `check_kill_permission()` allows.
-fn may_open_for_signals(file: &File, task: TaskPtr<'_>) -> bool {
-    // SAFETY: `task` is valid and `current` is valid: plain field reads.
-    let same_group = unsafe { (*task.as_ptr()).tgid == (*kernel::current!().as_ptr()).tgid };
-    same_group || may_signal(file, task, &rcu::read_lock())
+/// group, as `check_kill_permission()` allows. For a read-only open (which
+/// only decides whether the handle counts against the target's limit of
+/// foreign handles) the capability is checked without an audit record: a
+/// reader was not trying to kill anything. Open runs in the opener, so
+/// `current`'s credentials are the file's.
+fn may_open_for_signals(file: &LocalFile, task: &Task, writable: bool) -> bool {
+    if task.tgid() == kernel::current!().tgid() {
+        return true;
+    }
+    let rcu = rcu::read_lock();
+    if writable {
+        return may_signal(file, task, &rcu);
+    }
+    uid_may_signal(file.cred(), task, &rcu)
+        // SAFETY: The target's `user_ns` is valid under `rcu`;
+        // `ns_capable_noaudit` checks `current`'s credentials, the opener's.
+        || unsafe { bindings::ns_capable_noaudit(target_user_ns(task, &rcu), CAP_KILL) }
 }
 
 /// A fixed buffer implementing `fmt::Write`, for the status text.
@@ -655,11 +551,30 @@ impl Write for TextBuf {
 ///
 /// # Safety
 ///
-/// `file` is a kill-node file between a successful `open` and `release`.
-unsafe fn handle<'a>(file: *mut bindings::file) -> &'a Handle {
-    // SAFETY: `open` stored `Arc::into_raw` in `private_data` and `release`
-    // has not run yet (function safety requirement).
-    unsafe { &*(*file).private_data.cast::<Handle>() }
+/// `file` is a kill-node file between a successful `open` and `release`,
+/// held by the caller for `'a`.
+unsafe fn handle<'a>(file: *mut bindings::file) -> ArcBorrow<'a, Handle> {
+    // SAFETY: `open` stored `Arc::into_foreign` in `private_data` and
+    // `release`, which takes it back, has not run (safety requirement).
+    unsafe { <Arc<Handle> as ForeignOwnable>::borrow((*file).private_data) }
+}
+
+/// The handle of an open node file, and the file, for a file operation
+/// that the VFS calls on the thread that made the system call.
+///
+/// # Safety
+///
+/// As [`handle`], and `'a` is a `read`, `write` or `ioctl` call on the
+/// current thread: an `fdget_pos()` that skipped `f_pos_lock` (on an
+/// unshared file) was made by this thread, as `LocalFile` requires. Not for
+/// `show_fdinfo`, which runs in whoever reads `/proc/<pid>/fdinfo`.
+unsafe fn handle_and_file<'a>(file: *mut bindings::file) -> (ArcBorrow<'a, Handle>, &'a LocalFile) {
+    // SAFETY: As `handle` (safety requirement).
+    let h = unsafe { handle(file) };
+    // SAFETY: `file` is valid for `'a`, and any `fdget_pos()` without the
+    // lock is on this thread (safety requirement).
+    let f = unsafe { LocalFile::from_raw_file(file) };
+    (h, f)
 }
 
 fn errno_isize(e: Error) -> isize {
@@ -681,77 +596,85 @@ unsafe extern "C" fn pk_open(inode: *mut bindings::inode, file: *mut bindings::f
 
 /// # Safety
 ///
-/// `inode` is a kill-node inode built by the glue; `file` is being opened on it.
+/// `inode` is a kill-node inode built by the glue; `file` is being opened on
+/// it by the current thread.
 unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> Result {
     // SAFETY: The glue stores the node kind in `i_private`.
     let kind = Kind::from_inode_private(unsafe { (*inode).i_private } as usize).ok_or(ENOENT)?;
-    // SAFETY: `inode` is a procfs pid inode (built by the glue).
-    let pid = PidRef(unsafe { ffi::prockill_inode_pid(inode) });
+    // SAFETY: `inode` is a procfs pid inode (built by the glue), alive
+    // while it is being opened.
+    let pid = unsafe { PidRef::of_inode(inode) }.ok_or(ENOENT)?;
     let task = pid.task().ok_or(ESRCH)?;
-    // SAFETY: `file` is valid for the duration of open.
-    let file_ref = unsafe { File::from_raw_file(file) };
-    // SAFETY: As above.
+    // SAFETY: `file` is valid during open, and nothing has called
+    // `fdget_pos()` on a file that is not installed yet.
+    let file_ref = unsafe { LocalFile::from_raw_file(file) };
+    // SAFETY: As above; `f_mode` is set before `open` is called.
     let writable = unsafe { (*file).f_mode } & FMODE_WRITE != 0;
 
-    let exec = task.exec_lock()?;
-    if task.borrow().exited(kind) {
+    let exec = ExecReadGuard::lock(&task)?;
+    let exited = match kind {
+        Kind::Process => task.group_exited(),
+        Kind::Thread => task.thread_exited(),
+    };
+    if exited {
         return Err(ESRCH);
     }
-    // SAFETY: `file.cred()` is the opener's credential, valid during open.
-    let si_uid_opener_ns = unsafe {
-        let cred = file_ref.cred().as_ptr();
-        bindings::from_kuid_munged((*cred).user_ns, (*cred).uid)
+    // The registry key. The group's pid is read through a reference, not
+    // after the check above: the group's last thread may be released at
+    // any moment (`__unhash_process()` clears the pointer).
+    let key = PidRef::tgid_of(&task).ok_or(ESRCH)?.ino();
+    let cred = file_ref.cred().as_ptr();
+    // SAFETY: `cred` is the opener's credential, held by the file; its
+    // fields never change after it is committed.
+    let (opener_uid, si_uid_opener_ns) = unsafe {
+        (
+            (*cred).uid,
+            bindings::from_kuid_munged((*cred).user_ns, (*cred).uid),
+        )
     };
+    let may = may_open_for_signals(file_ref, &task, writable);
     if writable {
-        if !may_open_for_signals(file_ref, task.borrow()) {
+        if !may {
             return Err(EPERM);
         }
         // What the LSMs say of a probe (signal 0), as for `kill(pid, 0)`.
-        lsm_may_signal(file_ref, task.borrow(), 0, si_uid_opener_ns)?;
+        lsm_may_signal(file_ref, &task, 0, si_uid_opener_ns)?;
     }
-    let t = task.as_ptr();
-    // SAFETY: `t` is alive; its signal struct and tgid pid are too; the
-    // exec lock keeps `self_exec_id` from changing.
-    let (key, start_time, exec_gen) = unsafe {
-        (
-            registry::process_key(t),
-            (*t).start_boottime,
-            (*t).self_exec_id,
-        )
+    let target = match kind {
+        Kind::Process => Target::Process,
+        Kind::Thread => Target::Thread(task.clone()),
     };
-    let cur = kernel::current!();
-    // SAFETY: `current` is valid; `file.cred()` is the opener's credential.
-    let (opener_tgid, opener_uid, pidfs_ino) = unsafe {
-        (
-            (*cur.as_ptr()).tgid,
-            (*file_ref.cred().as_ptr()).uid,
-            (*pid.as_ptr()).__bindgen_anon_1.ino,
-        )
-    };
-    let task_id = t as usize;
+    let (start_time, exec_gen) = (
+        task.start_boottime(),
+        // Stable: `exec` holds `exec_update_lock`, under which exec
+        // increments it.
+        task.self_exec_id(),
+    );
     let handle = ListArc::pin_init(
         try_pin_init!(Handle {
-            task_id,
+            pidfs_ino: pid.ino(),
             pid,
+            target,
             kind,
             key,
-            pidfs_ino,
+            foreign: !may,
             start_time,
             exec_gen,
-            opener_tgid,
+            opener_tgid: kernel::current!().tgid(),
             opener_uid,
             si_uid_opener_ns,
             policy: Atomic::new(uapi::POLICY_NEVER),
             revoked: Atomic::new(uapi::REVOKE_NONE),
             links <- ListLinks::new(),
         }),
-        GFP_KERNEL,
+        // Charged to the opener's memory cgroup, as pidfs charges its objects.
+        GFP_KERNEL_ACCOUNT,
     )?;
     let arc: Arc<Handle> = handle.clone_arc();
-    registry::register(key, handle)?;
+    registry::register(handle)?;
     drop(exec);
-    // SAFETY: `file` is valid; `release` turns this back into the Arc.
-    unsafe { (*file).private_data = Arc::into_raw(arc).cast_mut().cast::<c_void>() };
+    // SAFETY: `file` is valid; `release` takes this back with `from_foreign`.
+    unsafe { (*file).private_data = arc.into_foreign() };
     Ok(())
 }
 
@@ -761,9 +684,9 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
 ///
 /// Called by the VFS once, on a file whose `open` succeeded.
 unsafe extern "C" fn pk_release(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
-    // SAFETY: `open` succeeded, so `private_data` is an `Arc<Handle>` from
-    // `Arc::into_raw`; release runs once.
-    let arc = unsafe { Arc::from_raw((*file).private_data.cast::<Handle>()) };
+    // SAFETY: `open` succeeded, so `private_data` is from
+    // `Arc::into_foreign`; release runs once, after every other operation.
+    let arc = unsafe { <Arc<Handle> as ForeignOwnable>::from_foreign((*file).private_data) };
     registry::unregister(&arc);
     0
 }
@@ -794,7 +717,7 @@ unsafe extern "C" fn pk_write(
         return errno_isize(EINVAL);
     };
     // SAFETY: `file` is an open kill node; the VFS holds it for the call.
-    let (h, f) = unsafe { (handle(file), File::from_raw_file(file)) };
+    let (h, f) = unsafe { handle_and_file(file) };
     match h.send(f, sig) {
         Ok(()) => count as isize,
         Err(e) => errno_isize(e),
@@ -814,12 +737,12 @@ unsafe extern "C" fn pk_read(
     ppos: *mut bindings::loff_t,
 ) -> isize {
     // SAFETY: `file` is an open kill node; the VFS holds it for the call.
-    let (h, f) = unsafe { (handle(file), File::from_raw_file(file)) };
+    let (h, f) = unsafe { handle_and_file(file) };
     let mut text = TextBuf {
         buf: [0; 512],
         len: 0,
     };
-    if h.status(f, &mut text).is_err() {
+    if h.status(f.cred(), &mut text).is_err() {
         return errno_isize(EIO);
     }
     // SAFETY: `buf`/`count`/`ppos` come from the VFS; the source is our
@@ -848,7 +771,7 @@ unsafe extern "C" fn pk_poll(
     let h = unsafe { handle(file) };
     // SAFETY: The wait queue lives in the struct pid, which the handle holds
     // a reference on for as long as the file is open.
-    unsafe { bindings::poll_wait(file, &raw mut (*h.pid.as_ptr()).wait_pidfd, table) };
+    unsafe { bindings::poll_wait(file, h.pid.wait_queue(), table) };
     match h.state() {
         State::Revoked(_) => EPOLLHUP | EPOLLERR,
         State::Exited => EPOLLIN | EPOLLRDNORM,
@@ -863,11 +786,11 @@ unsafe extern "C" fn pk_poll(
 /// Called by the VFS on an open kill node; `arg` is a user pointer.
 unsafe extern "C" fn pk_ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_ulong) -> c_long {
     // SAFETY: `file` is an open kill node; the VFS holds it for the call.
-    let (h, f) = unsafe { (handle(file), File::from_raw_file(file)) };
+    let (h, f) = unsafe { handle_and_file(file) };
     let user = UserPtr::from_addr(arg);
     let res: Result = match cmd {
         uapi::IOC_INFO => {
-            let info = h.snapshot(f).info;
+            let info = h.snapshot(f.cred()).info;
             UserSlice::new(user, core::mem::size_of::<uapi::Info>())
                 .writer()
                 .write(&info)
@@ -907,18 +830,20 @@ unsafe extern "C" fn pk_ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_ulo
 unsafe extern "C" fn pk_show_fdinfo(m: *mut bindings::seq_file, file: *mut bindings::file) {
     // SAFETY: `file` is an open kill node and `m` a valid seq_file, both for
     // the duration of the call.
-    let (h, f, m) = unsafe {
+    // The opener's credentials, which the file holds (`f_cred` never
+    // changes); no `File` is made here, another thread may own the file.
+    let (h, m, opener) = unsafe {
         (
             handle(file),
-            File::from_raw_file(file),
             SeqFile::from_raw(m),
+            Credential::from_ptr((*file).f_cred),
         )
     };
     let Snapshot {
         state,
         policy,
         info: i,
-    } = h.snapshot(f);
+    } = h.snapshot(opener);
     seq_print!(
         m,
         "prockill_pid:\t{}\nprockill_kind:\t{}\nprockill_state:\t{}\nprockill_reason:\t{}\nprockill_policy:\t{}\nprockill_exec_gen:\t{}\n",

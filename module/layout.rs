@@ -22,7 +22,7 @@ macro_rules! fields {
 /// Compares the Rust offsets with `prockill_c_offsetof()`; `EINVAL` and a
 /// `pr_err` naming the first field that differs.
 pub(crate) fn check() -> Result {
-    let fields: [(u32, &str, usize); 15] = fields![
+    let fields: [(u32, &str, usize); 19] = fields![
         0 => task_struct.signal,
         1 => task_struct.exit_state,
         2 => task_struct.tgid,
@@ -38,6 +38,10 @@ pub(crate) fn check() -> Result {
         12 => file.f_mode,
         13 => file.private_data,
         14 => inode.i_private,
+        16 => task_struct.real_cred,
+        17 => cred.euid,
+        18 => cred.suid,
+        19 => file.f_cred,
     ];
     let size = [(
         15,

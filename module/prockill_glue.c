@@ -97,7 +97,7 @@ static int pk_find_kallsyms(void)
 	int ret = register_kprobe(&kp);
 
 	if (ret) {
-		pr_err("prockill: cannot find kallsyms_lookup_name via kprobe (%d); needs CONFIG_KPROBES and CONFIG_KALLSYMS\n",
+		pr_err("prockill: not loaded: cannot find kallsyms_lookup_name via kprobe (%d); needs CONFIG_KPROBES and CONFIG_KALLSYMS\n",
 		       ret);
 		return ret;
 	}
@@ -112,7 +112,7 @@ static int pk_resolve(void **slot, const char *name)
 	unsigned long addr = pk_kallsyms_lookup_name(name);
 
 	if (!addr) {
-		pr_err("prockill: kernel symbol %s not found (needs CONFIG_KALLSYMS_ALL for data symbols)\n",
+		pr_err("prockill: not loaded: kernel symbol %s not found (needs CONFIG_KALLSYMS_ALL for data symbols)\n",
 		       name);
 		return -ENOENT;
 	}
@@ -140,6 +140,29 @@ static void pk_leave(void)
 	if (atomic_dec_and_test(&pk_inflight))
 		wake_up_var(&pk_inflight);
 }
+
+/*
+ * Why C: the in-flight count lives here, beside pk_unhook() which waits for
+ * it; Rust's exec hook counts itself before it may block (registry lock).
+ */
+void prockill_inflight_enter(void)
+{
+	pk_enter();
+}
+
+void prockill_inflight_leave(void)
+{
+	pk_leave();
+}
+
+/*
+ * Whether nodes may be instantiated: set once every redirection and the
+ * exec hook are registered, cleared first thing at teardown. Until it is
+ * set, the lookup and readdir handlers send nothing to the module, so a
+ * load that fails half-way has created no dentry, inode or open file that
+ * points into it (the module is freed on that path whatever it holds).
+ */
+static bool pk_live;
 
 /*
  * Why C: d_release is a dentry operation (no Rust binding for dcache).
@@ -349,7 +372,7 @@ static void notrace pk_lookup_handler(unsigned long ip, unsigned long parent_ip,
 {
 	const struct dentry *dentry = (void *)ftrace_regs_get_argument(fregs, 1);
 
-	if (likely(!pk_is_kill(dentry)))
+	if (likely(!pk_is_kill(dentry)) || !smp_load_acquire(&pk_live))
 		return;
 	ftrace_regs_set_instruction_pointer(fregs, ip == pk_redirects[0].loc ?
 					    (unsigned long)pk_tgid_lookup :
@@ -363,7 +386,7 @@ static void notrace pk_lookup_handler(unsigned long ip, unsigned long parent_ip,
 static void notrace pk_readdir_handler(unsigned long ip, unsigned long parent_ip,
 				       struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
-	if (within_module(parent_ip, THIS_MODULE))
+	if (within_module(parent_ip, THIS_MODULE) || !smp_load_acquire(&pk_live))
 		return;
 	ftrace_regs_set_instruction_pointer(fregs, ip == pk_redirects[2].loc ?
 					    (unsigned long)pk_tgid_readdir :
@@ -390,9 +413,16 @@ static struct ftrace_ops pk_readdir_ops = {
  * Why C: an ftrace callback at the entry of setup_new_exec(), reading
  * struct linux_binprm (not in the Rust bindings). At this point exec has
  * passed its point of no return, installed the new credentials and bumped
- * self_exec_id, and still holds signal->exec_update_lock for writing: a
- * kill-node write, which holds that lock for reading, is either entirely
- * before this hook or sees its revocation. docs/exec-hook.md has the timeline.
+ * self_exec_id, and still holds signal->exec_update_lock for writing: an
+ * open or SET_POLICY, which hold that lock for reading, is either entirely
+ * before this hook or after it; a write is ordered against it by the
+ * target's siglock, which the hook takes after revoking (registry.rs).
+ * docs/exec-hook.md has the timeline.
+ *
+ * Context: process context with preemption enabled (no
+ * FTRACE_OPS_FL_RECURSION, so the trampoline calls this directly). On
+ * PREEMPT_RT the registry's spinlock may sleep; the Rust hook counts
+ * itself in flight before taking it (see pk_unhook()).
  */
 static void notrace pk_exec_handler(unsigned long ip, unsigned long parent_ip,
 				    struct ftrace_ops *op, struct ftrace_regs *fregs)
@@ -400,11 +430,12 @@ static void notrace pk_exec_handler(unsigned long ip, unsigned long parent_ip,
 	struct linux_binprm *bprm = (struct linux_binprm *)ftrace_regs_get_argument(fregs, 0);
 
 	/*
-	 * No pk_enter(): the hook never sleeps, and pk_unhook()'s
-	 * synchronize_rcu_tasks() waits for every task inside it, preempted
-	 * or not (a preemption is not a quiescent state of RCU Tasks).
+	 * No pk_enter() here: the fast path (no handle open anywhere) cannot
+	 * block, and pk_unhook()'s synchronize_rcu_tasks() waits for every
+	 * task inside it, preempted or not (a preemption is not a quiescent
+	 * state of RCU Tasks). The slow path counts itself before it can block.
 	 */
-	prockill_exec_hook(current, bprm->secureexec);
+	prockill_exec_hook(bprm->secureexec);
 }
 
 static struct ftrace_ops pk_exec_ops = {
@@ -429,6 +460,7 @@ static bool pk_exec_registered, pk_lookup_registered, pk_readdir_registered;
  */
 static void pk_unhook(void)
 {
+	WRITE_ONCE(pk_live, false);
 	if (pk_lookup_registered)
 		unregister_ftrace_function(&pk_lookup_ops);
 	if (pk_readdir_registered)
@@ -459,7 +491,7 @@ static int pk_hook(void)
 		unsigned long loc = pk_ftrace_location((unsigned long)*pk_redirects[i].orig);
 
 		if (!loc) {
-			pr_err("prockill: %s cannot be traced (needs CONFIG_DYNAMIC_FTRACE)\n",
+			pr_err("prockill: not loaded: %s cannot be traced (needs CONFIG_DYNAMIC_FTRACE)\n",
 			       pk_redirects[i].name);
 			ret = -ENODEV;
 			goto fail;
@@ -467,18 +499,18 @@ static int pk_hook(void)
 		pk_redirects[i].loc = loc;
 		ret = ftrace_set_filter_ip(pk_redirects[i].ops, loc, 0, 0);
 		if (ret) {
-			pr_err("prockill: ftrace filter on %s failed (%d)\n", pk_redirects[i].name, ret);
+			pr_err("prockill: not loaded: ftrace filter on %s failed (%d)\n", pk_redirects[i].name, ret);
 			goto fail;
 		}
 	}
 	ret = ftrace_set_filter_ip(&pk_exec_ops, pk_ftrace_location((unsigned long)setup_new_exec), 0, 0);
 	if (ret) {
-		pr_err("prockill: ftrace filter on setup_new_exec failed (%d)\n", ret);
+		pr_err("prockill: not loaded: ftrace filter on setup_new_exec failed (%d)\n", ret);
 		goto fail;
 	}
 	ret = register_ftrace_function(&pk_exec_ops);
 	if (ret) {
-		pr_err("prockill: cannot hook setup_new_exec (%d)\n", ret);
+		pr_err("prockill: not loaded: cannot hook setup_new_exec (%d)\n", ret);
 		goto fail;
 	}
 	pk_exec_registered = true;
@@ -488,11 +520,13 @@ static int pk_hook(void)
 		ret = register_ftrace_function(&pk_readdir_ops);
 	}
 	if (ret) {
-		pr_err("prockill: cannot redirect procfs lookups (%d); another IPMODIFY user (livepatch?) may own them\n",
-		       ret);
+		pr_err("prockill: not loaded: cannot redirect procfs %s (%d); another IPMODIFY user (livepatch?) may own it\n",
+		       pk_lookup_registered ? "readdir" : "lookups", ret);
 		goto fail;
 	}
 	pk_readdir_registered = true;
+	/* Every redirection is live: nodes may appear from now on. */
+	smp_store_release(&pk_live, true);
 	return 0;
 fail:
 	pk_unhook();
@@ -695,6 +729,10 @@ size_t prockill_c_offsetof(unsigned int field)
 	case 13: return offsetof(struct file, private_data);
 	case 14: return offsetof(struct inode, i_private);
 	case 15: return sizeof(struct task_struct);
+	case 16: return offsetof(struct task_struct, real_cred);
+	case 17: return offsetof(struct cred, euid);
+	case 18: return offsetof(struct cred, suid);
+	case 19: return offsetof(struct file, f_cred);
 	}
 	return (size_t)-1;
 }

@@ -14,7 +14,7 @@
 
 /* Defined in Rust. */
 extern const struct file_operations prockill_fops;
-void prockill_exec_hook(struct task_struct *task, bool secureexec);
+void prockill_exec_hook(bool secureexec);
 int prockill_revoke_param_set(const char *val, const struct kernel_param *kp);
 int prockill_revoke_param_get(char *buffer, const struct kernel_param *kp);
 
@@ -25,6 +25,8 @@ struct pid *prockill_inode_pid(const struct inode *inode);
 struct sighand_struct *prockill_lock_sighand(struct task_struct *task, unsigned long *flags);
 void prockill_unlock_sighand(struct sighand_struct *sighand, unsigned long flags);
 void prockill_sighand_barrier(void);
+void prockill_inflight_enter(void);
+void prockill_inflight_leave(void);
 int prockill_send_signal_locked(struct task_struct *task, enum pid_type type, int sig,
 				const struct cred *opener, uid_t uid_opener_ns);
 int prockill_lsm_task_kill(struct task_struct *task, int sig, const struct cred *opener,

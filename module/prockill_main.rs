@@ -18,6 +18,8 @@
 //! - [`exechook`]: the exec hook registry;
 //! - [`handle`]: the open file: binding, permissions, read/write/ioctl/poll;
 //! - [`registry`]: open handles per process, and revocation at exec;
+//! - [`refs`]: the references and locks through which task, pid, signal
+//!   and cred fields are read;
 //! - [`layout`]: a load-time check of the bindings against C.
 //!
 //! `prockill_glue.c` attaches the node to procfs and hooks exec, where Rust
@@ -29,6 +31,7 @@ mod exechook;
 mod handle;
 mod layout;
 mod policy;
+mod refs;
 mod registry;
 // Shared with the userspace crate, which uses all of it and needs it `pub`.
 #[allow(dead_code, unreachable_pub)]
@@ -70,11 +73,16 @@ mod ffi {
         );
         /// Takes and releases `current`'s siglock.
         pub(crate) fn prockill_sighand_barrier();
+        /// Counts the current task in flight in module code (unload waits).
+        pub(crate) fn prockill_inflight_enter();
+        /// Undoes `prockill_inflight_enter`.
+        pub(crate) fn prockill_inflight_leave();
         /// Sends `sig` with `si_code` `SI_USER`, `si_pid` the caller and
         /// `si_uid` the real uid of `opener` (`uid_opener_ns` when the
         /// caller is in `opener`'s user namespace), to the process
-        /// (`PIDTYPE_TGID`) or thread (`PIDTYPE_PID`) of `task`, whose
-        /// siglock the caller holds. Does no permission check.
+        /// (`PIDTYPE_TGID`) or thread (`PIDTYPE_PID`) of `task`. Does no
+        /// permission check. The caller must hold `task`'s siglock
+        /// (a `refs::SigLockGuard` of `task`).
         pub(crate) fn prockill_send_signal_locked(
             task: *mut bindings::task_struct,
             type_: bindings::pid_type,
@@ -183,7 +191,8 @@ impl kernel::Module for ProcKill {
         // SAFETY: Called once, from module init, with nothing else of ours running.
         let ret = unsafe { ffi::prockill_glue_init() };
         if ret != 0 {
-            pr_err!("not loaded: the kernel lacks what /proc/<pid>/kill needs (see above)\n");
+            // The glue printed the one line that says what is missing, and
+            // left nothing behind: no redirection, no node.
             return Err(Error::from_errno(ret));
         }
         pr_info!(

@@ -13,24 +13,43 @@
 //!   of *processes* with open handles, not in the number of handles), then a
 //!   walk of that process's own handles only, marking each revoked;
 //! - open and close: one lookup plus an O(1) list insertion or removal.
+//!
+//! Abuse: anyone may open a node read-only, on any process. Such handles,
+//! when their opener may not signal the target ("foreign" handles), count
+//! against a per-process limit, [`MAX_FOREIGN`], so that no user can make
+//! another user's execs walk an unbounded list; every handle's memory is
+//! charged to its opener (`GFP_KERNEL_ACCOUNT`).
 
 use crate::exechook::ExecEvent;
 use crate::ffi;
 use crate::handle::Handle;
-use kernel::bindings;
+use crate::refs::{self, TaskFields};
 use kernel::list::{List, ListArc};
 use kernel::prelude::*;
 use kernel::rbtree::{RBTree, RBTreeNodeReservation};
 use kernel::sync::atomic::{Atomic, Relaxed};
 
+/// How many foreign handles (read-only, opened by someone who may not
+/// signal the process) one process may have; the next such open fails with
+/// `EMFILE`. Handles of openers who may signal it are not limited: they
+/// could kill it anyway.
+pub(crate) const MAX_FOREIGN: usize = 1024;
+
+/// The handles open on one process.
+struct Entry {
+    handles: List<Handle>,
+    /// How many of them are foreign (`Handle::foreign`).
+    foreign: usize,
+}
+
 /// Handles open on each process, keyed by the pidfs inode of its tgid pid.
 pub(crate) struct Registry {
     /// `None` until the first handle opens (`RBTree::new` is not `const`).
-    procs: Option<RBTree<u64, List<Handle>>>,
+    procs: Option<RBTree<u64, Entry>>,
 }
 
 impl Registry {
-    fn procs(&mut self) -> &mut RBTree<u64, List<Handle>> {
+    fn procs(&mut self) -> &mut RBTree<u64, Entry> {
         self.procs.get_or_insert_with(RBTree::new)
     }
 }
@@ -49,38 +68,30 @@ pub(crate) fn init() {
     unsafe { REGISTRY.init() };
 }
 
-/// The registry key of `task`'s process: the pidfs inode number of its
-/// thread group's `struct pid` (`signal->pids[PIDTYPE_TGID]`, which exec and
-/// de_thread keep).
-///
-/// # Safety
-///
-/// `task` is a valid task for the duration of the call.
-pub(crate) unsafe fn process_key(task: *mut bindings::task_struct) -> u64 {
-    // SAFETY: `task` is valid (function safety requirement), so are its
-    // signal struct and the thread group's pid it references.
-    unsafe {
-        let tgid_pid = (*(*task).signal).pids[bindings::pid_type_PIDTYPE_TGID as usize];
-        (*tgid_pid).__bindgen_anon_1.ino
-    }
-}
-
-/// Adds `handle` to the list of the process `key`.
+/// Adds `handle` to the list of its process (`handle.key()`); `EMFILE` if
+/// it is foreign and the process has [`MAX_FOREIGN`] foreign handles.
 ///
 /// Called by open with the target's `exec_update_lock` held for reading, so
 /// an exec either revokes the handle or happened before it was opened.
-pub(crate) fn register(key: u64, handle: ListArc<Handle>) -> Result {
-    let reservation = RBTreeNodeReservation::new(GFP_KERNEL)?;
+pub(crate) fn register(handle: ListArc<Handle>) -> Result {
+    let key = handle.key();
+    let foreign = usize::from(handle.foreign());
+    let reservation = RBTreeNodeReservation::new(GFP_KERNEL_ACCOUNT)?;
     let mut reg = REGISTRY.lock();
-    if let Some(list) = reg.procs().get_mut(&key) {
-        list.push_back(handle);
+    if let Some(entry) = reg.procs().get_mut(&key) {
+        if entry.foreign + foreign > MAX_FOREIGN {
+            return Err(EMFILE);
+        }
+        entry.foreign += foreign;
+        entry.handles.push_back(handle);
         drop(reg);
         // `reservation` is freed here, outside the lock.
         return Ok(());
     }
-    let mut list = List::new();
-    list.push_back(handle);
-    reg.procs().insert(reservation.into_node(key, list));
+    let mut handles = List::new();
+    handles.push_back(handle);
+    reg.procs()
+        .insert(reservation.into_node(key, Entry { handles, foreign }));
     PROCS_WITH_HANDLES.add(1, Relaxed);
     Ok(())
 }
@@ -89,13 +100,16 @@ pub(crate) fn register(key: u64, handle: ListArc<Handle>) -> Result {
 pub(crate) fn unregister(handle: &Handle) {
     let key = handle.key();
     let mut reg = REGISTRY.lock();
-    let Some(list) = reg.procs().get_mut(&key) else {
+    let Some(entry) = reg.procs().get_mut(&key) else {
         return;
     };
     // SAFETY: A handle is only ever inserted in the list of its own key
     // (`register` is called once per handle, with `handle.key()`).
-    let removed = unsafe { list.remove(handle) };
-    let node = if list.is_empty() {
+    let removed = unsafe { entry.handles.remove(handle) };
+    if removed.is_some() {
+        entry.foreign -= usize::from(handle.foreign());
+    }
+    let node = if entry.handles.is_empty() {
         PROCS_WITH_HANDLES.fetch_sub(1, Relaxed);
         reg.procs().remove_node(&key)
     } else {
@@ -111,23 +125,26 @@ pub(crate) fn unregister(handle: &Handle) {
 /// the policy in force (the stricter of the module's and the handle's)
 /// says this exec revokes.
 ///
-/// Runs in the exec'ing task, in atomic context, with
-/// `signal->exec_update_lock` held for writing (see `exechook`).
-pub(crate) fn on_exec(event: &ExecEvent) {
+/// Runs in the exec'ing task, in process context with preemption enabled,
+/// with `signal->exec_update_lock` held for writing (see `exechook`).
+pub(crate) fn on_exec(event: &ExecEvent<'_>) {
     if PROCS_WITH_HANDLES.load(Relaxed) == 0 {
         return;
     }
+    // From here on the hook may block (the registry lock sleeps on
+    // PREEMPT_RT), and a sleeping task is quiescent for RCU Tasks: count
+    // this task in flight, so that unload waits for it.
+    let _inflight = InFlight::enter();
     let task = event.task;
-    // SAFETY: `task` is `current`, so it and its signal struct are alive;
-    // `pids[PIDTYPE_TGID]` is the thread group's pid, which exec keeps.
-    let (key, tgid, gen_now) = unsafe { (process_key(task), (*task).tgid, (*task).self_exec_id) };
+    let key = refs::current_process_key(task);
+    let (tgid, gen_now) = (task.tgid(), task.self_exec_id());
     let module_policy = crate::policy::module_policy();
     let mut reg = REGISTRY.lock();
-    let Some(list) = reg.procs().get(&key) else {
+    let Some(entry) = reg.procs().get(&key) else {
         return;
     };
     let mut revoked = false;
-    for handle in list.iter() {
+    for handle in entry.handles.iter() {
         let policy = core::cmp::max(module_policy, handle.policy());
         let Some(reason) = policy.revokes(event.secureexec) else {
             // Not revoked, but a thread handle may have lost its thread to
@@ -158,5 +175,24 @@ pub(crate) fn on_exec(event: &ExecEvent) {
         // a revoked handle is sent once the hook is done.
         // SAFETY: Called by the exec'ing task itself, in process context.
         unsafe { ffi::prockill_sighand_barrier() };
+    }
+}
+
+/// The current task counted in the glue's in-flight count, which unload
+/// waits to drain before the module's code goes away.
+struct InFlight(());
+
+impl InFlight {
+    fn enter() -> Self {
+        // SAFETY: Plain counter increment; `Drop` pairs it.
+        unsafe { ffi::prockill_inflight_enter() };
+        InFlight(())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        // SAFETY: Pairs the increment of `enter`.
+        unsafe { ffi::prockill_inflight_leave() };
     }
 }

@@ -15,6 +15,7 @@ pub mod module;
 pub mod node;
 pub mod pk;
 pub mod revoke;
+pub mod soundness;
 
 /// Every registered test, in run order.
 pub fn all() -> Vec<Test> {
@@ -24,6 +25,7 @@ pub fn all() -> Vec<Test> {
         node::TESTS,
         revoke::TESTS,
         crate_vm::TESTS,
+        soundness::TESTS,
     ]
     .concat()
 }

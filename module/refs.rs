@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The references and locks through which the module reads `struct pid`,
+//! `task_struct`, `signal_struct` and `cred` fields.
+//!
+//! Every such read in the module goes through a type of this file, and each
+//! type names what keeps the object valid while it is borrowed:
+//!
+//! - [`PidRef`]: a counted `struct pid` (`get_pid()` / `put_pid()`);
+//! - `ARef<Task>`: a counted task (`get_task_struct()`), from
+//!   [`PidRef::task`];
+//! - `&'a Task` with `'a` the life of an [`rcu::Guard`]: a task found under
+//!   the RCU read lock ([`PidRef::task_rcu`]); `release_task()` frees it only
+//!   after a grace period (`put_task_struct_rcu_user()`);
+//! - [`ExecReadGuard`]: `signal->exec_update_lock` held for reading, which
+//!   keeps `self_exec_id` and the credentials an exec installs from changing;
+//! - [`SigLockGuard`]: `sighand->siglock` of one task, the lock every signal
+//!   send holds; it borrows the task it locked, and the send requires it.
+//!
+//! `task->signal` is set at fork and freed with the last reference to the
+//! `task_struct` (`__put_task_struct()`), so it is valid wherever the task
+//! is. Pointers *inside* it are not: `signal->pids[PIDTYPE_TGID]` is set to
+//! NULL by `__unhash_process()` when the group's last thread is released,
+//! whatever references the reader holds. It is read only through
+//! `get_task_pid()` (RCU, and NULL means "gone") or for `current`
+//! ([`current_process_key`]), which cannot have been released.
+//!
+//! `docs/handle-life.md` ("What keeps each read valid") lists every read.
+
+use crate::ffi;
+use core::ptr::NonNull;
+use kernel::bindings;
+use kernel::ffi::c_ulong;
+use kernel::prelude::*;
+use kernel::sync::aref::ARef;
+use kernel::sync::rcu;
+use kernel::task::{CurrentTask, Task};
+
+/// A counted reference to a `struct pid`.
+///
+/// # Invariants
+///
+/// `self.0` is a valid `struct pid` on which this value owns one reference.
+pub(crate) struct PidRef(NonNull<bindings::pid>);
+
+// SAFETY: A counted `struct pid` may be used and released from any thread.
+unsafe impl Send for PidRef {}
+// SAFETY: Shared access only reads fields that never change after
+// `alloc_pid()` (`ino`) or calls functions that lock internally.
+unsafe impl Sync for PidRef {}
+
+impl PidRef {
+    /// Takes ownership of one reference on `pid`; `None` if `pid` is null.
+    ///
+    /// # Safety
+    ///
+    /// `pid` is null or a valid `struct pid` on which the caller owns a
+    /// reference, which it transfers.
+    unsafe fn from_owned(pid: *mut bindings::pid) -> Option<Self> {
+        // INVARIANT: The caller transfers one reference on a valid pid.
+        NonNull::new(pid).map(PidRef)
+    }
+
+    /// The `struct pid` a kill-node inode stands for (`proc_pid(inode)`),
+    /// counted.
+    ///
+    /// # Safety
+    ///
+    /// `inode` is a live procfs pid inode.
+    pub(crate) unsafe fn of_inode(inode: *const bindings::inode) -> Option<Self> {
+        // SAFETY: `inode` is a live procfs pid inode (safety requirement);
+        // the glue returns a counted reference (or null).
+        unsafe { Self::from_owned(ffi::prockill_inode_pid(inode)) }
+    }
+
+    /// The thread group's `struct pid` of `task` (`signal->pids[PIDTYPE_TGID]`),
+    /// counted; `None` once the group's last thread has been released.
+    ///
+    /// This is the read that used to follow a liveness check with a raw
+    /// dereference: the pointer can become NULL at any time for a task that
+    /// is not `current`, and only `get_task_pid()` (RCU, NULL-checked) reads
+    /// it safely.
+    pub(crate) fn tgid_of(task: &Task) -> Option<Self> {
+        // SAFETY: `task` is valid (a `&Task`), so is its signal struct.
+        // `get_task_pid()` reads the pointer under RCU and takes a reference
+        // only if it is not NULL (a pid is freed an RCU grace period after
+        // its last task leaves it).
+        let pid = unsafe { bindings::get_task_pid(task.as_ptr(), bindings::pid_type_PIDTYPE_TGID) };
+        // SAFETY: `get_task_pid()` returns null or a counted reference.
+        unsafe { Self::from_owned(pid) }
+    }
+
+    /// The raw pointer, valid while `self` is.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::pid {
+        self.0.as_ptr()
+    }
+
+    /// The pidfs inode number: unique for the life of the system.
+    pub(crate) fn ino(&self) -> u64 {
+        // SAFETY: The pid is valid (type invariant); `ino` is set by
+        // `alloc_pid()` before the pid is published and never changes.
+        unsafe { (*self.as_ptr()).__bindgen_anon_1.ino }
+    }
+
+    /// The task using this pid as its PID (`PIDTYPE_PID`), counted.
+    pub(crate) fn task(&self) -> Option<ARef<Task>> {
+        // SAFETY: The pid is valid (type invariant). `get_pid_task` returns
+        // a counted reference or null.
+        let t = unsafe { bindings::get_pid_task(self.as_ptr(), bindings::pid_type_PIDTYPE_PID) };
+        // SAFETY: `Task` is a transparent wrapper of `task_struct`, and we
+        // own the reference `get_pid_task` took, which `ARef` releases.
+        NonNull::new(t).map(|t| unsafe { ARef::from_raw(t.cast::<Task>()) })
+    }
+
+    /// The task using this pid as its PID, valid while `_rcu` is held.
+    pub(crate) fn task_rcu<'a>(&self, _rcu: &'a rcu::Guard) -> Option<&'a Task> {
+        // SAFETY: The pid is valid (type invariant); `pid_task` needs the RCU
+        // read lock, which `_rcu` holds.
+        let t = unsafe { bindings::pid_task(self.as_ptr(), bindings::pid_type_PIDTYPE_PID) };
+        // SAFETY: A task found under RCU is freed only after a grace period
+        // (`release_task()` → `put_task_struct_rcu_user()` → `call_rcu()`),
+        // so its usage count stays positive while `_rcu`, and so `'a`, lasts.
+        // `Task` is a transparent wrapper of `task_struct`.
+        NonNull::new(t).map(|t| unsafe { &*t.as_ptr().cast::<Task>() })
+    }
+
+    /// The pid's `wait_pidfd` queue, on which pidfd and node pollers wait.
+    pub(crate) fn wait_queue(&self) -> *mut bindings::wait_queue_head {
+        // SAFETY: The pid is valid (type invariant); the queue is
+        // initialized by `alloc_pid()` and lives as long as the pid.
+        unsafe { &raw mut (*self.as_ptr()).wait_pidfd }
+    }
+}
+
+impl Drop for PidRef {
+    fn drop(&mut self) {
+        // SAFETY: We own one reference (type invariant).
+        unsafe { bindings::put_pid(self.as_ptr()) };
+    }
+}
+
+/// The pidfs inode number of `current`'s thread group: the registry key of
+/// the exec'ing process in the exec hook.
+pub(crate) fn current_process_key(cur: &CurrentTask) -> u64 {
+    // SAFETY: `cur` is running, so it has not been released: its thread
+    // group's pid, `signal->pids[PIDTYPE_TGID]`, is set (only
+    // `__unhash_process()` in `release_task()` of the group's last thread
+    // clears it, and `release_task()` never runs on a running task), and a
+    // pid stays allocated while a task is attached to it. `signal` itself is
+    // valid as long as the task is.
+    unsafe {
+        let pid = (*(*cur.as_ptr()).signal).pids[bindings::pid_type_PIDTYPE_TGID as usize];
+        (*pid).__bindgen_anon_1.ino
+    }
+}
+
+/// The fields of a task the module reads, each valid for as long as the
+/// `&Task` is (a reference, RCU, or `current`): see the module comment.
+pub(crate) trait TaskFields {
+    /// `signal->live == 0`: no thread of the group is left running.
+    fn group_exited(&self) -> bool;
+    /// `exit_state != 0`: this thread is a zombie or dead.
+    fn thread_exited(&self) -> bool;
+    /// `start_boottime` (`de_thread()` may copy the leader's into it).
+    fn start_boottime(&self) -> u64;
+    /// `self_exec_id`; stable under [`ExecReadGuard`].
+    fn self_exec_id(&self) -> u64;
+    /// `signal->exec_update_lock`.
+    fn exec_update_lock(&self) -> *mut bindings::rw_semaphore;
+}
+
+impl TaskFields for Task {
+    fn group_exited(&self) -> bool {
+        // SAFETY: The task and its signal struct are valid while `self` is
+        // borrowed (see the module comment); `live` is an atomic counter,
+        // read once.
+        unsafe { core::ptr::read_volatile(&(*(*self.as_ptr()).signal).live.counter) == 0 }
+    }
+
+    fn thread_exited(&self) -> bool {
+        // SAFETY: The task is valid while `self` is borrowed; `exit_state`
+        // is written by `exit_notify()` / `release_task()`, read once.
+        unsafe { core::ptr::read_volatile(&(*self.as_ptr()).exit_state) != 0 }
+    }
+
+    fn start_boottime(&self) -> u64 {
+        // SAFETY: The task is valid while `self` is borrowed; `de_thread()`
+        // may store the leader's value concurrently: read once.
+        unsafe { core::ptr::read_volatile(&(*self.as_ptr()).start_boottime) }
+    }
+
+    fn self_exec_id(&self) -> u64 {
+        // SAFETY: The task is valid while `self` is borrowed; an exec
+        // increments it with `WRITE_ONCE()`: read once.
+        unsafe { core::ptr::read_volatile(&(*self.as_ptr()).self_exec_id) }
+    }
+
+    fn exec_update_lock(&self) -> *mut bindings::rw_semaphore {
+        // SAFETY: The task and its signal struct are valid while `self` is
+        // borrowed; the lock is initialized at fork.
+        unsafe { &raw mut (*(*self.as_ptr()).signal).exec_update_lock }
+    }
+}
+
+/// `signal->exec_update_lock` of a task, held for reading.
+///
+/// # Invariants
+///
+/// `task`'s `signal->exec_update_lock` is held for reading by this value;
+/// `task` is a counted reference, which keeps the signal struct (and so
+/// the lock) allocated.
+pub(crate) struct ExecReadGuard<'a> {
+    task: &'a ARef<Task>,
+}
+
+impl<'a> ExecReadGuard<'a> {
+    /// Takes the lock for reading; `EINTR` if a fatal signal interrupts.
+    pub(crate) fn lock(task: &'a ARef<Task>) -> Result<Self> {
+        // SAFETY: `task` is counted, so the lock is valid and initialized.
+        let ret = unsafe { bindings::down_read_killable(task.exec_update_lock()) };
+        if ret != 0 {
+            return Err(Error::from_errno(ret));
+        }
+        // INVARIANT: We hold the lock for reading.
+        Ok(ExecReadGuard { task })
+    }
+}
+
+impl Drop for ExecReadGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: We hold the lock for reading (type invariant).
+        unsafe { bindings::up_read(self.task.exec_update_lock()) };
+    }
+}
+
+/// A task's siglock (`task->sighand->siglock`, interrupts off), held.
+///
+/// # Invariants
+///
+/// `sighand` is the `sighand_struct` of `task` while this value exists, and
+/// its `siglock` is held by this value, which restores `flags` when it
+/// releases it (holding it keeps `task->sighand` from changing or being
+/// freed).
+pub(crate) struct SigLockGuard<'a> {
+    task: &'a Task,
+    sighand: NonNull<bindings::sighand_struct>,
+    flags: c_ulong,
+}
+
+impl<'a> SigLockGuard<'a> {
+    /// Locks `task`'s siglock, or returns `None` if `task` was released
+    /// (it has no signal handlers left).
+    pub(crate) fn lock(task: &'a Task) -> Option<Self> {
+        let mut flags: c_ulong = 0;
+        // SAFETY: `task` is valid while borrowed.
+        let sighand = unsafe { ffi::prockill_lock_sighand(task.as_ptr(), &mut flags) };
+        // Null: nothing is held, and no guard (whose drop would unlock) is built.
+        let sighand = NonNull::new(sighand)?;
+        // INVARIANT: A non-null return is `task->sighand`, locked.
+        Some(SigLockGuard {
+            task,
+            sighand,
+            flags,
+        })
+    }
+
+    /// The task whose siglock is held.
+    pub(crate) fn task(&self) -> &'a Task {
+        self.task
+    }
+}
+
+impl Drop for SigLockGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: We hold `sighand->siglock` (type invariant), taken with
+        // these flags.
+        unsafe { ffi::prockill_unlock_sighand(self.sighand.as_ptr(), self.flags) };
+    }
+}

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Soundness: what an unprivileged user can do to the module must never
+//! crash the kernel, and one user cannot make another's execs expensive.
+//!
+//! The race engine (`make fuzz`, `pk-fuzz`) explores interleavings at
+//! random; the tests here replay the ones found by hand, each shown to fail
+//! (a kernel splat, which fails the run) on the code before its fix.
+
+use super::pk::{self, node};
+use crate::harness::{Test, TestResult};
+use crate::util::{self, errno_name};
+use crate::{ensure, ensure_eq};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub const TESTS: &[Test] = &[
+    Test::new("soundness/open-exit-race", open_exit_race).timeout_secs(120),
+    Test::new("soundness/foreign-limit", foreign_limit).timeout_secs(120),
+];
+
+/// Issue 15's oops: as uid 1000, with SIGCHLD ignored (children are reaped
+/// as they exit), children are started that exit at once, while three
+/// threads loop `openat(dirfd, "kill", O_RDONLY)` + read + close through a
+/// `/proc/<pid>` directory fd of the newest child. Open used to read
+/// `signal->pids[PIDTYPE_TGID]->ino` after checking that the child had not
+/// exited; the child's release sets that pointer to NULL, and the kernel
+/// oopsed (NULL dereference in `pk_open`). The test fails if the kernel
+/// splats (the runner checks the console), if a test process dies, or if
+/// the openers never reached a live child.
+///
+/// The children are `clone(CLONE_VM | CLONE_FILES | CLONE_VFORK)`: no
+/// address space to copy, so they come fast even on the debug kernel, and
+/// each opens its own `/proc/self` into the shared fd table, so the openers
+/// have its directory before it dies.
+fn open_exit_race() -> TestResult {
+    let _m = pk::load("")?;
+    util::as_user(|| {
+        pk::ignore(libc::SIGCHLD);
+        let shared: &'static Shared = Box::leak(Box::new(Shared {
+            dirfd: AtomicI32::new(-1),
+            spin: AtomicU64::new(0),
+        }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (opened, refused) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let openers: Vec<_> = (0..3)
+            .map(|_| {
+                let stop = stop.clone();
+                let (opened, refused) = (opened.clone(), refused.clone());
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        let d = shared.dirfd.load(Ordering::Acquire);
+                        if d < 0 {
+                            std::thread::yield_now();
+                            continue;
+                        }
+                        match pk::openat(d, "kill", libc::O_RDONLY) {
+                            Ok(fd) => {
+                                let _ = pk::read_text(fd.as_raw_fd());
+                                opened.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Err(_) => {
+                                refused.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        let mut stack = vec![0u8; 64 * 1024];
+        // The stack grows down: start at its (16-byte aligned) top.
+        let top = (stack.as_mut_ptr() as usize + stack.len()) & !15;
+        // Directory fds the children opened, closed once well behind the
+        // newest (an opener may still use a recent one).
+        let mut dirs = std::collections::VecDeque::new();
+        let t0 = Instant::now();
+        let mut children = 0u64;
+        while t0.elapsed() < Duration::from_secs(8) {
+            shared.spin.store(children % 97, Ordering::Relaxed);
+            // SAFETY: `race_child` runs on its own stack, shares our memory
+            // and fd table, and only makes system calls; CLONE_VFORK keeps
+            // this thread (whose TLS the child borrows) stopped until the
+            // child exits. SIGCHLD is ignored: the child is reaped at exit.
+            let pid = unsafe {
+                libc::clone(
+                    race_child,
+                    top as *mut libc::c_void,
+                    libc::CLONE_VM | libc::CLONE_FILES | libc::CLONE_VFORK | libc::SIGCHLD,
+                    std::ptr::from_ref(shared).cast_mut().cast(),
+                )
+            };
+            if pid < 0 {
+                return util::os_err("clone");
+            }
+            children += 1;
+            dirs.push_back(shared.dirfd.load(Ordering::Acquire));
+            if dirs.len() > 64 {
+                if let Some(old) = dirs.pop_front() {
+                    // SAFETY: an fd a child opened in our table.
+                    unsafe { libc::close(old) };
+                }
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        for o in openers {
+            o.join().map_err(|_| "opener panicked")?;
+        }
+        let (o, r) = (opened.load(Ordering::Relaxed), refused.load(Ordering::Relaxed));
+        println!("open-exit-race: {children} children, {o} opens, {r} refused");
+        ensure!(
+            children > 200 && o > 50,
+            "too little happened: {children} children, {o} opens"
+        );
+        Ok(())
+    })
+}
+
+/// What `open_exit_race` shares with its children.
+struct Shared {
+    /// The newest child's `/proc/self` directory fd.
+    dirfd: AtomicI32,
+    /// How long the next child lives, in `getppid()` calls.
+    spin: AtomicU64,
+}
+
+/// A child of `open_exit_race`: publishes its `/proc/<pid>` directory,
+/// lives a little, and exits (this task only).
+extern "C" fn race_child(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the leaked, never freed `Shared`.
+    let shared = unsafe { &*arg.cast::<Shared>() };
+    // SAFETY: plain system calls on a static C string.
+    unsafe {
+        let fd = libc::open(
+            c"/proc/self".as_ptr(),
+            libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        );
+        shared.dirfd.store(fd, Ordering::Release);
+        for _ in 0..shared.spin.load(Ordering::Relaxed) {
+            libc::getppid();
+        }
+        libc::syscall(libc::SYS_exit, 0);
+    }
+    0
+}
+
+/// A process accepts at most 1024 foreign handles (read-only, opened by
+/// someone who may not signal it): the next one is `EMFILE`, and a closed
+/// one frees its place. Handles of those who may signal it do not count
+/// and are not limited.
+fn foreign_limit() -> TestResult {
+    const LIMIT: usize = 1024;
+    let _m = pk::load("")?;
+    let root_t = pk::Target::spawn(None)?;
+    let rp = root_t.pid();
+    let lim = libc::rlimit {
+        rlim_cur: 4096,
+        rlim_max: 4096,
+    };
+    // SAFETY: setrlimit(2) with a valid struct; inherited by the user child.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } < 0 {
+        return util::os_err("setrlimit");
+    }
+    // Root may signal its process: more than the limit, none counted.
+    let own: Vec<_> = (0..LIMIT + 8)
+        .map(|_| pk::open(&node(rp), libc::O_RDONLY))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("root's own opens: {}", errno_name(e)))?;
+    util::as_user(move || {
+        let mut fds = Vec::new();
+        for i in 0..LIMIT {
+            fds.push(
+                pk::open(&node(rp), libc::O_RDONLY)
+                    .map_err(|e| format!("foreign open {i}: {}", errno_name(e)))?,
+            );
+        }
+        let r = pk::open(&node(rp), libc::O_RDONLY).map(drop);
+        ensure!(
+            r == Err(libc::EMFILE),
+            "foreign open {LIMIT}: {:?}, want EMFILE",
+            r.map_err(errno_name)
+        );
+        fds.pop();
+        let r = pk::open(&node(rp), libc::O_RDONLY).map(drop);
+        ensure!(
+            r.is_ok(),
+            "foreign open after a close: {:?}",
+            r.map_err(errno_name)
+        );
+        // Its own processes are not limited by anyone's foreign handles.
+        let mine = pk::Target::spawn(None)?;
+        let w = pk::open(&node(mine.pid()), libc::O_WRONLY).map_err(errno_name)?;
+        ensure_eq!(pk::write_fd(w.as_raw_fd(), b"0"), Ok(1));
+        Ok(())
+    })?;
+    // Root still opens, and the user's handles are gone with its process.
+    ensure!(pk::open(&node(rp), libc::O_WRONLY).is_ok());
+    drop(own);
+    Ok(())
+}
