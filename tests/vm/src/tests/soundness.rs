@@ -107,7 +107,10 @@ fn open_exit_race() -> TestResult {
         for o in openers {
             o.join().map_err(|_| "opener panicked")?;
         }
-        let (o, r) = (opened.load(Ordering::Relaxed), refused.load(Ordering::Relaxed));
+        let (o, r) = (
+            opened.load(Ordering::Relaxed),
+            refused.load(Ordering::Relaxed),
+        );
         println!("open-exit-race: {children} children, {o} opens, {r} refused");
         ensure!(
             children > 200 && o > 50,
