@@ -867,6 +867,24 @@ pub fn exec_target_main() -> Option<i32> {
             }
             Some(0)
         }
+        "thread-exec" => {
+            // A second non-leader exec: a new thread execs the `usr1` image
+            // at once (with this image's PK_READY_FD and PK_LIFE_MS).
+            ignore(libc::SIGUSR1);
+            unblock_all_signals();
+            let ready = env_i("PK_READY_FD").map(|fd| fd as RawFd);
+            let args = match usr1_target(ready, life) {
+                Ok(a) => a,
+                Err(e) => {
+                    eprintln!("thread-exec: {e}");
+                    return Some(3);
+                }
+            };
+            let h = std::thread::spawn(move || args.exec());
+            let e = h.join().unwrap_or(0);
+            eprintln!("thread-exec: execve: {}", errno_name(e));
+            Some(3)
+        }
         other => {
             eprintln!("PK_EXEC_TARGET: unknown mode {other:?}");
             Some(2)

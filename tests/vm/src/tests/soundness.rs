@@ -7,9 +7,9 @@
 //! random; the tests here replay the ones found by hand, each shown to fail
 //! (a kernel splat, which fails the run) on the code before its fix.
 
-use super::pk::{self, node};
+use super::pk::{self, node, tnode};
 use crate::harness::{Test, TestResult};
-use crate::util::{self, errno_name};
+use crate::util::{self, errno_name, Outcome};
 use crate::{ensure, ensure_eq};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 pub const TESTS: &[Test] = &[
     Test::new("soundness/open-exit-race", open_exit_race).timeout_secs(120),
     Test::new("soundness/foreign-limit", foreign_limit).timeout_secs(120),
+    Test::new("soundness/thread-address-reuse", thread_address_reuse).timeout_secs(180),
 ];
 
 /// Issue 15's oops: as uid 1000, with SIGCHLD ignored (children are reaped
@@ -200,5 +201,88 @@ fn foreign_limit() -> TestResult {
     // Root still opens, and the user's handles are gone with its process.
     ensure!(pk::open(&node(rp), libc::O_WRONLY).is_ok());
     drop(own);
+    Ok(())
+}
+
+/// Issue 15's thread-address reuse: a handle on the leader's thread node
+/// (`/proc/P/task/P/kill`) of a process whose non-leader thread T1 execs
+/// (T1 takes the leader's `struct pid`; the old leader L is released), and
+/// whose new image starts a thread T2 that execs again (T2 takes the pid in
+/// turn). The handle used to remember L by address only; T2's
+/// `task_struct` can land in L's freed slot, and a write then reached the
+/// new program (65 rounds out of 100 on the release kernel, one CPU). The
+/// handle must say `ESRCH`, every round. Everything runs on CPU 0, where
+/// the slab hands a freed object out again first.
+fn thread_address_reuse() -> TestResult {
+    const ROUNDS: u32 = 30;
+    let _m = pk::load("")?;
+    // SAFETY: a zeroed cpu_set_t is empty; CPU_SET and sched_setaffinity
+    // take valid pointers. Children inherit the affinity.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(0, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set) < 0 {
+            return util::os_err("sched_setaffinity");
+        }
+    }
+    let target = pk::ensure_exec_target()?;
+    let mut hits = Vec::new();
+    for round in 0..ROUNDS {
+        let go = pk::Pipe::new(true)?;
+        let ready = pk::Pipe::new(false)?;
+        let args = pk::ExecArgs::new(
+            target,
+            &["pk-exec-target"],
+            &[
+                ("PK_EXEC_TARGET", "thread-exec".into()),
+                ("PK_READY_FD", ready.wr.as_raw_fd().to_string()),
+                ("PK_LIFE_MS", "10000".into()),
+            ],
+        );
+        let grd = go.rd.as_raw_fd();
+        let c = util::fork_fn(move || {
+            pk::die_with_parent();
+            pk::ignore(libc::SIGUSR1);
+            let h = std::thread::spawn(move || -> String {
+                if let Err(e) = pk::get(grd, 1, Duration::from_secs(60)) {
+                    return e;
+                }
+                format!("execve: {}", errno_name(args.exec()))
+            });
+            Err(h.join().unwrap_or_default())
+        })?;
+        drop(ready.wr);
+        let pid = c.pid();
+        let l = pk::open(&tnode(pid, pid), libc::O_RDWR).map_err(|e| {
+            format!(
+                "round {round}: open the leader's thread node: {}",
+                errno_name(e)
+            )
+        })?;
+        pk::put(go.wr.as_raw_fd(), b"g");
+        let r = pk::get(ready.rd.as_raw_fd(), 1, Duration::from_secs(30))?;
+        ensure_eq!(r, b"R");
+        let w = pk::write_fd(l.as_raw_fd(), b"USR1");
+        let state = pk::node_field(l.as_raw_fd(), "state")?;
+        // The new program exits 42 on SIGUSR1; otherwise it lives on.
+        pk::sleep_ms(100);
+        c.kill(libc::SIGKILL)?;
+        let out = c.wait_timeout(Duration::from_secs(20))?;
+        if w != Err(libc::ESRCH)
+            || state != "exited"
+            || out == Outcome::Exited(pk::USR1_EXIT, String::new())
+        {
+            hits.push(format!(
+                "round {round}: write {}, state {state}, {out:?}",
+                pk::res(w)
+            ));
+        }
+    }
+    ensure!(
+        hits.is_empty(),
+        "the old leader's thread handle reached another thread in {} of {ROUNDS} rounds: {}",
+        hits.len(),
+        hits.join("; ")
+    );
     Ok(())
 }
