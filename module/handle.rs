@@ -154,13 +154,11 @@ const fn reason_name(reason: u32) -> &'static str {
 ///
 /// `key` is the pidfs inode number of the thread group that `pid`'s task
 /// belonged to at open; the handle is in that key's registry list from open
-/// until release. `kind` is [`Kind::Thread`] exactly when `target` is
-/// [`Target::Thread`].
+/// until release.
 #[pin_data]
 pub(crate) struct Handle {
     pid: PidRef,
     target: Target,
-    kind: Kind,
     key: u64,
     /// Opened read-only by someone who may not signal the target: counted
     /// against the target's limit (`registry::MAX_FOREIGN`).
@@ -200,6 +198,14 @@ impl Handle {
     /// The registry key: pidfs inode number of the target's thread group.
     pub(crate) fn key(&self) -> u64 {
         self.key
+    }
+
+    /// What the node is bound to: a process or a thread.
+    fn kind(&self) -> Kind {
+        match self.target {
+            Target::Process => Kind::Process,
+            Target::Thread(_) => Kind::Thread,
+        }
     }
 
     /// Whether the handle counts against its target's limit of handles
@@ -362,7 +368,7 @@ impl Handle {
         let ret = unsafe {
             ffi::prockill_send_signal_locked(
                 task.as_ptr(),
-                self.kind.pid_type(),
+                self.kind().pid_type(),
                 sig as c_int,
                 file.cred().as_ptr(),
                 self.si_uid_opener_ns,
@@ -402,7 +408,7 @@ impl Handle {
         };
         let info = uapi::Info {
             pid: self.pid_in_caller_ns(),
-            kind: self.kind.to_uapi(),
+            kind: self.kind().to_uapi(),
             state: state.to_uapi(),
             policy: policy.to_uapi(),
             handle_policy: self.policy().to_uapi(),
@@ -429,7 +435,7 @@ impl Handle {
         } = self.snapshot(opener);
         let reason = reason_name(i.revoke_reason);
         writeln!(out, "pid: {}", i.pid)?;
-        writeln!(out, "kind: {}", self.kind.name())?;
+        writeln!(out, "kind: {}", self.kind().name())?;
         writeln!(out, "state: {}", state.name())?;
         writeln!(out, "reason: {reason}")?;
         writeln!(out, "policy: {}", policy.name())?;
@@ -655,7 +661,6 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
             pidfs_ino: pid.ino(),
             pid,
             target,
-            kind,
             key,
             foreign: !may,
             start_time,
@@ -848,7 +853,7 @@ unsafe extern "C" fn pk_show_fdinfo(m: *mut bindings::seq_file, file: *mut bindi
         m,
         "prockill_pid:\t{}\nprockill_kind:\t{}\nprockill_state:\t{}\nprockill_reason:\t{}\nprockill_policy:\t{}\nprockill_exec_gen:\t{}\n",
         i.pid,
-        h.kind.name(),
+        h.kind().name(),
         state.name(),
         reason_name(i.revoke_reason),
         policy.name(),

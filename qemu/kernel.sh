@@ -21,7 +21,8 @@ MAKEFLAGS_K=(LLVM=-19 RUSTC=/usr/bin/rustc BINDGEN="$CACHE/tools/bin/bindgen")
 case $flavour in
     release) frags=("$here/config.fragment") ;;
     debug) frags=("$here/config.fragment" "$here/debug.fragment") ;;
-    *) echo "kernel.sh: unknown flavour '$flavour' (release|debug)" >&2; exit 2 ;;
+    kcsan) frags=("$here/config.fragment" "$here/kcsan.fragment") ;;
+    *) echo "kernel.sh: unknown flavour '$flavour' (release|debug|kcsan)" >&2; exit 2 ;;
 esac
 
 # Bump RECIPE when the way the kernel is built below changes (the key hashes
