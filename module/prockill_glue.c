@@ -45,7 +45,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/signal.h>
-#include <linux/wait_bit.h>
+#include <linux/srcu.h>
 
 /*
  * fs/proc/internal.h gives PROC_I() and proc_pid(). One of its inline
@@ -125,34 +125,39 @@ static int pk_resolve(void **slot, const char *name)
 /* ------------------------------------------------------------------------ */
 
 /*
- * In-flight count of tasks executing a redirected procfs function or an
- * exec-hook callback. Exit waits for it to drain; see pk_unhook().
+ * Tasks executing a redirected procfs function, or an exec hook that may
+ * block, are SRCU readers of pk_srcu; exit waits for them with
+ * synchronize_srcu() (see pk_unhook()). SRCU-fast: a per-CPU counter
+ * increment on entry and exit, no shared cache line is written and no full
+ * barrier is taken (an atomic count here was written by every readdir of
+ * /proc/<pid> on the system).
  */
-static atomic_t pk_inflight = ATOMIC_INIT(0);
+DEFINE_STATIC_SRCU_FAST(pk_srcu);
 
-static void pk_enter(void)
+static struct srcu_ctr __percpu *pk_enter(void)
 {
-	atomic_inc(&pk_inflight);
+	return srcu_read_lock_fast(&pk_srcu);
 }
 
-static void pk_leave(void)
+static void pk_leave(struct srcu_ctr __percpu *scp)
 {
-	if (atomic_dec_and_test(&pk_inflight))
-		wake_up_var(&pk_inflight);
+	srcu_read_unlock_fast(&pk_srcu, scp);
 }
 
 /*
- * Why C: the in-flight count lives here, beside pk_unhook() which waits for
- * it; Rust's exec hook counts itself before it may block (registry lock).
+ * Why C: SRCU has no Rust bindings, and pk_srcu lives beside pk_unhook()
+ * which waits for its readers; Rust's exec hook enters before it may block
+ * (the registry's lock sleeps on PREEMPT_RT). Returns the token for
+ * prockill_inflight_leave().
  */
-void prockill_inflight_enter(void)
+void *prockill_inflight_enter(void)
 {
-	pk_enter();
+	return (void __force *)pk_enter();
 }
 
-void prockill_inflight_leave(void)
+void prockill_inflight_leave(void *token)
 {
-	pk_leave();
+	pk_leave((struct srcu_ctr __percpu __force *)token);
 }
 
 /*
@@ -234,10 +239,11 @@ static __always_inline bool pk_is_kill(const struct dentry *dentry)
  */
 static struct dentry *pk_lookup(struct inode *dir, struct dentry *dentry, long kind)
 {
+	struct srcu_ctr __percpu *scp;
 	struct task_struct *task;
 	struct dentry *res;
 
-	pk_enter();
+	scp = pk_enter();
 	task = get_pid_task(proc_pid(dir), PIDTYPE_PID);
 	if (!task) {
 		res = ERR_PTR(-ENOENT);
@@ -245,7 +251,7 @@ static struct dentry *pk_lookup(struct inode *dir, struct dentry *dentry, long k
 		res = pk_instantiate(dentry, task, (void *)kind);
 		put_task_struct(task);
 	}
-	pk_leave();
+	pk_leave(scp);
 	return res;
 }
 
@@ -315,21 +321,21 @@ static int pk_readdir(struct file *file, struct dir_context *ctx, readdir_fn ori
 
 static int pk_tgid_readdir(struct file *file, struct dir_context *ctx)
 {
+	struct srcu_ctr __percpu *scp = pk_enter();
 	int ret;
 
-	pk_enter();
 	ret = pk_readdir(file, ctx, pk_orig_tgid_readdir, PROCKILL_KIND_PROCESS);
-	pk_leave();
+	pk_leave(scp);
 	return ret;
 }
 
 static int pk_tid_readdir(struct file *file, struct dir_context *ctx)
 {
+	struct srcu_ctr __percpu *scp = pk_enter();
 	int ret;
 
-	pk_enter();
 	ret = pk_readdir(file, ctx, pk_orig_tid_readdir, PROCKILL_KIND_THREAD);
-	pk_leave();
+	pk_leave(scp);
 	return ret;
 }
 
@@ -451,9 +457,10 @@ static bool pk_exec_registered, pk_lookup_registered, pk_readdir_registered;
  *
  * 1. unregister the ftrace ops: no new task is sent to module code;
  * 2. synchronize_rcu_tasks(): every task that was redirected but had not
- *    yet counted itself in pk_inflight has since passed a voluntary context
- *    switch, i.e. has counted itself (it cannot block before pk_enter());
- * 3. wait for pk_inflight to drain (those can sleep, e.g. in a lookup);
+ *    yet entered pk_srcu has since passed a voluntary context switch, i.e.
+ *    has entered it (it cannot block before pk_enter());
+ * 3. synchronize_srcu(): wait for every reader (they can sleep, e.g. in a
+ *    lookup);
  * 4. synchronize_rcu() and synchronize_rcu_tasks() again: the last
  *    instructions after pk_leave() and after module_put() in pk_d_release()
  *    are done, and RCU path walkers no longer look at pk_dentry_ops.
@@ -469,7 +476,7 @@ static void pk_unhook(void)
 		unregister_ftrace_function(&pk_exec_ops);
 	pk_lookup_registered = pk_readdir_registered = pk_exec_registered = false;
 	synchronize_rcu_tasks();
-	wait_var_event(&pk_inflight, !atomic_read(&pk_inflight));
+	synchronize_srcu(&pk_srcu);
 	synchronize_rcu();
 	synchronize_rcu_tasks();
 }

@@ -49,7 +49,7 @@ module! {
 /// (declared for C in `prockill_glue.h`).
 mod ffi {
     use kernel::bindings;
-    use kernel::ffi::{c_int, c_uint, c_ulong};
+    use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
 
     // Only pointers to these C structs cross the boundary, never the structs.
     #[allow(improper_ctypes)]
@@ -73,10 +73,11 @@ mod ffi {
         );
         /// Takes and releases `current`'s siglock.
         pub(crate) fn prockill_sighand_barrier();
-        /// Counts the current task in flight in module code (unload waits).
-        pub(crate) fn prockill_inflight_enter();
-        /// Undoes `prockill_inflight_enter`.
-        pub(crate) fn prockill_inflight_leave();
+        /// Enters the glue's SRCU read side, which unload waits out;
+        /// returns the token `prockill_inflight_leave` takes.
+        pub(crate) fn prockill_inflight_enter() -> *mut c_void;
+        /// Leaves what `prockill_inflight_enter` entered (same task).
+        pub(crate) fn prockill_inflight_leave(token: *mut c_void);
         /// Sends `sig` with `si_code` `SI_USER`, `si_pid` the caller and
         /// `si_uid` the real uid of `opener` (`uid_opener_ns` when the
         /// caller is in `opener`'s user namespace), to the process
@@ -177,7 +178,10 @@ mod uapi {
 /// The module instance. Loading it makes the nodes appear; dropping it
 /// (after `rmmod` succeeded, so no node is open) makes them disappear.
 struct ProcKill {
+    // Dropped in this order, after `Drop::drop` removed the glue's hooks:
+    // the exec hook first, then the table it reads.
     _hook: exechook::Registration,
+    _registry: registry::Registry,
 }
 
 /// The exec hook prockill establishes: revocation ([`registry::on_exec`]).
@@ -186,7 +190,7 @@ static REVOKE_ON_EXEC: exechook::ExecHook = registry::on_exec;
 impl kernel::Module for ProcKill {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         layout::check()?;
-        registry::init();
+        let registry = registry::Registry::new()?;
         let hook = exechook::establish(&REVOKE_ON_EXEC)?;
         // SAFETY: Called once, from module init, with nothing else of ours running.
         let ret = unsafe { ffi::prockill_glue_init() };
@@ -199,7 +203,10 @@ impl kernel::Module for ProcKill {
             "loaded: /proc/<pid>/kill and /proc/<pid>/task/<tid>/kill, revoke={}\n",
             policy::module_policy().name()
         );
-        Ok(ProcKill { _hook: hook })
+        Ok(ProcKill {
+            _hook: hook,
+            _registry: registry,
+        })
     }
 }
 

@@ -7,12 +7,19 @@
 //! (`pid->ino`): unique for the lifetime of the system, so a process that
 //! exits and a newcomer with the same PID can never share an entry.
 //!
+//! The map is a table of [`BUCKETS`] buckets, each its own spinlock and red-black tree,
+//! on its own cache line: open, close and exec touch one bucket, chosen by
+//! hashing the key, and no lock or written cache line is shared by all
+//! processes.
+//!
 //! Costs, which the benchmarks measure:
-//! - an exec when no handle is open anywhere: one atomic load;
-//! - an exec otherwise: one red-black-tree lookup (logarithmic in the number
-//!   of *processes* with open handles, not in the number of handles), then a
-//!   walk of that process's own handles only, marking each revoked;
-//! - open and close: one lookup plus an O(1) list insertion or removal.
+//! - an exec when no process in its bucket has a handle: one load of the
+//!   bucket's count, no lock;
+//! - an exec otherwise: the bucket's lock, one red-black-tree lookup
+//!   (logarithmic in the number of processes with handles in the bucket),
+//!   then a walk of that process's own handles only, marking each revoked;
+//! - open and close: one lookup plus an O(1) list insertion or removal,
+//!   under the bucket's lock.
 //!
 //! Abuse: anyone may open a node read-only, on any process. Such handles,
 //! when their opener may not signal the target ("foreign" handles), count
@@ -24,16 +31,24 @@ use crate::exechook::ExecEvent;
 use crate::ffi;
 use crate::handle::Handle;
 use crate::refs::{self, TaskFields};
+use core::marker::PhantomData;
+use kernel::ffi::c_void;
 use kernel::list::{List, ListArc};
 use kernel::prelude::*;
 use kernel::rbtree::{RBTree, RBTreeNodeReservation};
-use kernel::sync::atomic::{Atomic, Relaxed};
+use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
+use kernel::sync::SpinLock;
 
 /// How many foreign handles (read-only, opened by someone who may not
 /// signal the process) one process may have; the next such open fails with
 /// `EMFILE`. Handles of openers who may signal it are not limited: they
 /// could kill it anyway.
 pub(crate) const MAX_FOREIGN: usize = 1024;
+
+/// log2 of [`BUCKETS`].
+const BUCKET_BITS: u32 = 8;
+/// How many buckets the registry has (16 KiB of table).
+pub(crate) const BUCKETS: usize = 1 << BUCKET_BITS;
 
 /// The handles open on one process.
 struct Entry {
@@ -42,30 +57,73 @@ struct Entry {
     foreign: usize,
 }
 
-/// Handles open on each process, keyed by the pidfs inode of its tgid pid.
+/// One bucket: the processes whose key hashes here. Aligned to a cache
+/// line, so that buckets never share one.
+#[pin_data]
+#[repr(align(64))]
+struct Bucket {
+    #[pin]
+    procs: SpinLock<RBTree<u64, Entry>>,
+    /// How many processes in `procs` have handles: the exec fast path
+    /// reads it without the lock. Written under the lock.
+    used: Atomic<usize>,
+}
+
+/// The registry's table.
+type Table = [Bucket; BUCKETS];
+
+/// The table, set by [`Registry::new`] before any node can exist and
+/// cleared when the [`Registry`] is dropped, after the last node is gone
+/// and the exec hook can no longer run.
+static TABLE: Atomic<*const Table> = Atomic::new(core::ptr::null());
+
+/// The registry's owner: the module instance holds it.
+///
+/// # Invariants
+///
+/// `TABLE` points to `*self._table` while `self` exists.
 pub(crate) struct Registry {
-    /// `None` until the first handle opens (`RBTree::new` is not `const`).
-    procs: Option<RBTree<u64, Entry>>,
+    /// Owned here, read only through `TABLE`.
+    _table: Pin<KBox<Table>>,
 }
 
 impl Registry {
-    fn procs(&mut self) -> &mut RBTree<u64, Entry> {
-        self.procs.get_or_insert_with(RBTree::new)
+    /// Allocates the table and publishes it. Call once, from module init,
+    /// before the exec hook and the nodes can run.
+    pub(crate) fn new() -> Result<Self> {
+        let table = KBox::pin_init(
+            pin_init::pin_init_array_from_fn(|_| {
+                pin_init!(Bucket {
+                    procs <- kernel::new_spinlock!(RBTree::new(), "prockill_bucket"),
+                    used: Atomic::new(0),
+                })
+            }),
+            GFP_KERNEL,
+        )?;
+        let ptr: *const Table = &*table;
+        // INVARIANT: Published here, cleared in `drop`.
+        TABLE.store(ptr, Release);
+        Ok(Registry { _table: table })
     }
 }
 
-kernel::sync::global_lock! {
-    // SAFETY: Initialized by `init()` in module init, before the first use.
-    unsafe(uninit) static REGISTRY: SpinLock<Registry> = Registry { procs: None };
+impl Drop for Registry {
+    fn drop(&mut self) {
+        // Nothing reads the table any more: module exit runs after every
+        // node file is closed and the glue has waited out every exec hook.
+        TABLE.store(core::ptr::null(), Relaxed);
+    }
 }
 
-/// How many processes have at least one open handle: the exec fast path.
-static PROCS_WITH_HANDLES: Atomic<usize> = Atomic::new(0);
-
-/// Initializes the registry. Call once, from module init.
-pub(crate) fn init() {
-    // SAFETY: Called exactly once, from module init, before any other use.
-    unsafe { REGISTRY.init() };
+/// The bucket of `key` (`hash_64()` of `include/linux/hash.h`).
+fn bucket(key: u64) -> &'static Bucket {
+    const GOLDEN_RATIO_64: u64 = 0x61c8_8646_80b5_83eb;
+    let i = (key.wrapping_mul(GOLDEN_RATIO_64) >> (64 - BUCKET_BITS)) as usize;
+    let table = TABLE.load(Acquire);
+    // SAFETY: The table is published before any node or exec hook can run
+    // and stays until both are gone (`Registry`), and every caller is one of
+    // them: a node's open or release, or the exec hook. `i < BUCKETS`.
+    unsafe { &(*table)[i] }
 }
 
 /// Adds `handle` to the list of its process (`handle.key()`); `EMFILE` if
@@ -77,30 +135,31 @@ pub(crate) fn register(handle: ListArc<Handle>) -> Result {
     let key = handle.key();
     let foreign = usize::from(handle.foreign());
     let reservation = RBTreeNodeReservation::new(GFP_KERNEL_ACCOUNT)?;
-    let mut reg = REGISTRY.lock();
-    if let Some(entry) = reg.procs().get_mut(&key) {
+    let b = bucket(key);
+    let mut procs = b.procs.lock();
+    if let Some(entry) = procs.get_mut(&key) {
         if entry.foreign + foreign > MAX_FOREIGN {
             return Err(EMFILE);
         }
         entry.foreign += foreign;
         entry.handles.push_back(handle);
-        drop(reg);
+        drop(procs);
         // `reservation` is freed here, outside the lock.
         return Ok(());
     }
     let mut handles = List::new();
     handles.push_back(handle);
-    reg.procs()
-        .insert(reservation.into_node(key, Entry { handles, foreign }));
-    PROCS_WITH_HANDLES.add(1, Relaxed);
+    procs.insert(reservation.into_node(key, Entry { handles, foreign }));
+    b.used.store(b.used.load(Relaxed) + 1, Relaxed);
     Ok(())
 }
 
 /// Removes `handle` from its process's list (on release).
 pub(crate) fn unregister(handle: &Handle) {
     let key = handle.key();
-    let mut reg = REGISTRY.lock();
-    let Some(entry) = reg.procs().get_mut(&key) else {
+    let b = bucket(key);
+    let mut procs = b.procs.lock();
+    let Some(entry) = procs.get_mut(&key) else {
         return;
     };
     // SAFETY: A handle is only ever inserted in the list of its own key
@@ -110,12 +169,12 @@ pub(crate) fn unregister(handle: &Handle) {
         entry.foreign -= usize::from(handle.foreign());
     }
     let node = if entry.handles.is_empty() {
-        PROCS_WITH_HANDLES.fetch_sub(1, Relaxed);
-        reg.procs().remove_node(&key)
+        b.used.store(b.used.load(Relaxed) - 1, Relaxed);
+        procs.remove_node(&key)
     } else {
         None
     };
-    drop(reg);
+    drop(procs);
     // The file still holds its own reference: neither drop frees a handle.
     drop(removed);
     drop(node);
@@ -128,19 +187,23 @@ pub(crate) fn unregister(handle: &Handle) {
 /// Runs in the exec'ing task, in process context with preemption enabled,
 /// with `signal->exec_update_lock` held for writing (see `exechook`).
 pub(crate) fn on_exec(event: &ExecEvent<'_>) {
-    if PROCS_WITH_HANDLES.load(Relaxed) == 0 {
+    let task = event.task;
+    let key = refs::current_process_key(task);
+    let b = bucket(key);
+    // Relaxed is enough: an open registers under the exec'ing process's
+    // `exec_update_lock`, which this exec holds for writing, so a handle on
+    // this process is either visible here or opened after the exec.
+    if b.used.load(Relaxed) == 0 {
         return;
     }
     // From here on the hook may block (the registry lock sleeps on
     // PREEMPT_RT), and a sleeping task is quiescent for RCU Tasks: count
     // this task in flight, so that unload waits for it.
     let _inflight = InFlight::enter();
-    let task = event.task;
-    let key = refs::current_process_key(task);
     let (tgid, gen_now) = (task.tgid(), task.self_exec_id());
     let module_policy = crate::policy::module_policy();
-    let mut reg = REGISTRY.lock();
-    let Some(entry) = reg.procs().get(&key) else {
+    let procs = b.procs.lock();
+    let Some(entry) = procs.get(&key) else {
         return;
     };
     let mut revoked = false;
@@ -167,7 +230,7 @@ pub(crate) fn on_exec(event: &ExecEvent<'_>) {
             };
         }
     }
-    drop(reg);
+    drop(procs);
     if revoked {
         // Writers check and send under the target's siglock (`Handle::send`).
         // Taking it once, after marking, waits out every write already past
@@ -178,21 +241,35 @@ pub(crate) fn on_exec(event: &ExecEvent<'_>) {
     }
 }
 
-/// The current task counted in the glue's in-flight count, which unload
-/// waits to drain before the module's code goes away.
-struct InFlight(());
+/// The current task inside the glue's SRCU read side, which unload waits
+/// out before the module's code goes away.
+///
+/// # Invariants
+///
+/// `token` is what `prockill_inflight_enter` returned to this task, not
+/// yet passed to `prockill_inflight_leave`.
+struct InFlight {
+    token: *mut c_void,
+    /// Left by the task that entered: not `Send`.
+    _not_send: PhantomData<*mut ()>,
+}
 
 impl InFlight {
     fn enter() -> Self {
-        // SAFETY: Plain counter increment; `Drop` pairs it.
-        unsafe { ffi::prockill_inflight_enter() };
-        InFlight(())
+        // SAFETY: Enters an SRCU read side; `Drop` leaves it.
+        let token = unsafe { ffi::prockill_inflight_enter() };
+        // INVARIANT: Entered just now by this task.
+        InFlight {
+            token,
+            _not_send: PhantomData,
+        }
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        // SAFETY: Pairs the increment of `enter`.
-        unsafe { ffi::prockill_inflight_leave() };
+        // SAFETY: `token` came from `prockill_inflight_enter` in this task
+        // and is left once (type invariant).
+        unsafe { ffi::prockill_inflight_leave(self.token) };
     }
 }
