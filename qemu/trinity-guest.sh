@@ -22,7 +22,8 @@
 #
 # Optional: PROCKILL_TRINITY_SEED (instance i uses SEED+i; otherwise
 # trinity picks and prints its own), PROCKILL_TRINITY_CHILDREN (per
-# instance, default 1).
+# instance, default 1), PROCKILL_TRINITY_STATS=1 (trinity --stats: print
+# each instance's per-syscall errno distribution).
 #
 # Prints "trinity-guest: ..." lines (seeds, per-instance counts, targets
 # left) and, last, one line
@@ -33,6 +34,8 @@
 secs=${PROCKILL_TRINITY_SECS:-60}
 children=${PROCKILL_TRINITY_CHILDREN:-1}
 seed=${PROCKILL_TRINITY_SEED:-}
+stats=''
+[ "${PROCKILL_TRINITY_STATS:-0}" = 0 ] || stats=--stats
 die() { echo "trinity-guest: $*"; exit 1; }
 case $secs in '' | *[!0-9]*) die "PROCKILL_TRINITY_SECS=$secs is not a number of seconds" ;; esac
 case $children in '' | *[!0-9]*) die "PROCKILL_TRINITY_CHILDREN=$children is not a number" ;; esac
@@ -94,7 +97,7 @@ echo "trinity-guest: targets $a and $b (uid $(stat -c %u "/proc/$a"), 3 threads 
 # The syscalls a kill node sees (trinity's names, 64-bit).
 calls='open openat openat2 read write pread64 pwrite64 readv writev preadv pwritev preadv2 pwritev2
        ioctl poll ppoll select pselect6 epoll_create1 epoll_ctl epoll_wait epoll_pwait epoll_pwait2
-       close dup dup2 dup3 lseek mmap newfstat newfstatat statx fstatfs fcntl flock fsync fdatasync
+       close dup dup2 dup3 lseek mmap newfstat newstat fstatat64 statx fstatfs fcntl flock fsync fdatasync
        splice sendfile readahead fadvise64'
 cargs=''
 for c in $calls; do cargs="$cargs -c $c"; done
@@ -109,7 +112,7 @@ for v in $victims; do
     [ -z "$seed" ] || s="-s $((seed + i))"
     # su execs the shell, which execs trinity: $! is trinity's main process.
     su -s /bin/sh user -c "cd $d && exec trinity -l off -a 64 -C $children -V $v \
-        --disable-fds=sockets,pipes,perf,eventfd,timerfd,testfile,memfd,drm $s $cargs" \
+        --disable-fds=sockets,pipes,perf,eventfd,timerfd,testfile,memfd,drm $stats $s $cargs" \
         </dev/null >"$work/out.$i" 2>&1 &
     tpids="$tpids $!"
 done
@@ -149,7 +152,8 @@ for v in $victims; do
         echo "trinity-guest: no syscall count from trinity for $v; its output ends:"
         tail -n 15 "$out" | sed 's/^/  | /'
     fi
-    grep -iE 'taint|oops|BUG|panic' "$out" | head -5 | sed 's/^/  | /'
+    grep -iE 'taint|oops|BUG|panic' "$out" | grep -v 'tainted on startup' | head -5 | sed 's/^/  | /'
+    [ -z "$stats" ] || sed -n '/Ran [0-9]* syscalls/,$p' "$out" | sed 's/^/  | /'
     total=$((total + ops))
 done
 alive=0
