@@ -21,7 +21,8 @@
 //!   failed (the function, or its kind: lookup, readdir, setup_new_exec).
 //!
 //! Then the holder is unloaded, and prockill must load and work (a signal-0
-//! write to a child's node) and unload.
+//! write to a child's node) and unload. `initfail/bad-param` covers the
+//! failure before init (a bad `revoke=` value) the same way.
 //!
 //! setup_new_exec is special: prockill's exec hook is not an IPMODIFY ops,
 //! so a holder there does not conflict with it and prockill may load. That
@@ -43,6 +44,7 @@ pub const TESTS: &[Test] = &[
     Test::new("initfail/proc_tgid_base_readdir", tgid_readdir).timeout_secs(90),
     Test::new("initfail/proc_tid_base_readdir", tid_readdir).timeout_secs(90),
     Test::new("initfail/setup_new_exec", exec_hook).timeout_secs(90),
+    Test::new("initfail/bad-param", bad_param),
 ];
 
 /// The helper module's image in the guest (override: env `PK_HOLDER_KO`).
@@ -83,6 +85,34 @@ fn tid_readdir() -> TestResult {
 
 fn exec_hook() -> TestResult {
     run_case("setup_new_exec", &["setup_new_exec", "exec"])
+}
+
+/// A load that fails before init (a bad `revoke=`), the module's other
+/// failure path: EINVAL, nothing listed, no node, one error line naming the
+/// parameter.
+fn bad_param() -> TestResult {
+    ensure_eq!(util::module_info(MODULE_NAME)?.map(|m| m.state), None);
+    let (target, _tid) = spawn_target()?;
+    let mut kmsg = Kmsg::open()?;
+    let r = util::insmod(&util::module_path(), "revoke=bogus");
+    let errs = prockill_errors(&kmsg.take());
+    ensure!(
+        r == Err(libc::EINVAL),
+        "insmod revoke=bogus: {:?}, want EINVAL",
+        r.map_err(errno_name)
+    );
+    ensure_eq!(util::module_info(MODULE_NAME)?.map(|m| m.state), None);
+    ensure!(
+        !exists(&pk::node(target.pid())),
+        "{} exists after the failed load",
+        pk::node(target.pid())
+    );
+    ensure!(
+        errs.len() == 1 && errs[0].contains("revoke"),
+        "want exactly one prockill error line naming revoke, got {errs:?}"
+    );
+    drop(target);
+    loads_and_works("after the failed load")
 }
 
 // ------------------------------------------------------------- the holder --
