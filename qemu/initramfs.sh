@@ -3,7 +3,11 @@
 #   qemu/initramfs.sh release|debug
 #
 # Contents: busybox-static (+ applet symlinks), /init (qemu/init), the
-# module built for that flavour at /lib/modules/prockill.ko, the static guest
+# module built for that flavour at /lib/modules/prockill.ko, the tests' helper
+# modules (tests/modules, built by qemu/helper-modules.sh) at
+# /lib/modules/<name>.ko, trinity with its shared libraries and the dynamic
+# loader (for qemu/trinity-guest.sh; skipped if trinity is not installed),
+# the static guest
 # binaries listed in qemu/guest-bins (installed with the mode given there,
 # owner root, e.g. pk-setuid-helper 4755), /etc/passwd and /etc/group with
 # root and `user` (1000:1000).
@@ -22,6 +26,7 @@ kdir=$(bash "$here/kernel.sh" --dir "$flavour") || exit 1
 checkout=$(echo "$repo" | sha256sum | cut -c1-8)
 ko=$CACHE/modbuild/$(basename "$kdir")-$checkout/module/prockill.ko
 [ -f "$ko" ] || die "no module for the $flavour kernel ($ko): run 'make module'"
+helpers=$(bash "$here/helper-modules.sh" "$flavour" | tail -1) || die "helper modules (tests/modules) failed to build"
 bindir=${CARGO_TARGET_DIR:-$repo/target}/x86_64-unknown-linux-gnu/release
 busybox=/bin/busybox   # busybox-static: statically linked
 [ -x "$busybox" ] || die "$busybox missing: 'apt-get install busybox-static'"
@@ -58,6 +63,20 @@ trap 'rm -f "$list"' EXIT
     done
     echo "file /init $here/init 0755 0 0"
     echo "file /lib/modules/prockill.ko $ko 0644 0 0"
+    for h in "$helpers"/*.ko; do echo "file /lib/modules/$(basename "$h") $h 0644 0 0"; done
+    # trinity (dynamically linked): the binary, its libraries and the loader,
+    # at the paths ldd names (the loader's directories are created first).
+    if [ -x /usr/bin/trinity ]; then
+        echo "file /usr/bin/trinity /usr/bin/trinity 0755 0 0"
+        ldd /usr/bin/trinity | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u \
+            | while read -r lib; do
+                d=$(dirname "$lib")
+                while [ "$d" != / ]; do echo "$d"; d=$(dirname "$d"); done
+            done | sort -u | grep -vxE '/(usr|lib|usr/lib|usr/bin|bin|sbin|usr/sbin)' \
+            | while read -r d; do echo "dir $d 0755 0 0"; done
+        ldd /usr/bin/trinity | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u \
+            | while read -r lib; do echo "file $lib $(readlink -f "$lib") 0755 0 0"; done
+    fi
     for f in passwd group profile; do echo "file /etc/$f $etc/$f 0644 0 0"; done
     while read -r pkg bin mode; do
         case $pkg in ''|'#'*) continue ;; esac

@@ -11,6 +11,7 @@ use crate::harness::Test;
 
 pub mod crate_vm;
 pub mod harness;
+pub mod initfail;
 pub mod module;
 pub mod node;
 pub mod pk;
@@ -22,6 +23,7 @@ pub fn all() -> Vec<Test> {
     [
         harness::TESTS,
         module::TESTS,
+        initfail::TESTS,
         node::TESTS,
         revoke::TESTS,
         crate_vm::TESTS,
