@@ -26,7 +26,7 @@
 //! of [`crate::refs`], which say what keeps the object valid.
 
 use crate::policy::{self, Policy};
-use crate::refs::{ExecReadGuard, PidRef, SigLockGuard, TaskFields};
+use crate::refs::{tgid_ino, ExecReadGuard, PidRef, SigLockGuard, TaskFields};
 use crate::{ffi, registry, signal, uapi};
 use core::fmt::Write;
 use core::mem::MaybeUninit;
@@ -628,7 +628,7 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
     // The registry key. The group's pid is read through a reference, not
     // after the check above: the group's last thread may be released at
     // any moment (`__unhash_process()` clears the pointer).
-    let key = PidRef::tgid_of(&task).ok_or(ESRCH)?.ino();
+    let key = tgid_ino(&task, &rcu::read_lock()).ok_or(ESRCH)?;
     let cred = file_ref.cred().as_ptr();
     // SAFETY: `cred` is the opener's credential, held by the file; its
     // fields never change after it is committed.
