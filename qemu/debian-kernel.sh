@@ -33,7 +33,9 @@ REL=${PROCKILL_DEBIAN_KERNEL:-7.3.4+deb13-amd64}
 DEB=$CACHE/debian
 MIRROR=${PROCKILL_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # The build root's packages. Bump ROOT_RECIPE when this list changes.
-ROOT_PKGS=rustc,rust-src,rust-clippy,bindgen,libclang-19-dev,gcc-14,libc6-dev,make,bc,flex,bison,libelf-dev,libssl-dev,dwarves,kmod,cpio,python3,perl
+# openssl: Kconfig asks `openssl list -key-managers` (OPENSSL_SUPPORTS_ML_DSA);
+# without it olddefconfig drops that option and the MODULE_SIG_KEY_TYPE_MLDSA_* lines.
+ROOT_PKGS=rustc,rust-src,rust-clippy,bindgen,libclang-19-dev,gcc-14,libc6-dev,make,bc,flex,bison,libelf-dev,libssl-dev,openssl,dwarves,kmod,cpio,python3,perl
 ROOT_RECIPE="1: debootstrap --variant=minbase trixie $ROOT_PKGS"
 # Bump RECIPE when the way the build dir is made changes.
 RECIPE="1: debian .config; olddefconfig must not change it; modules_prepare; Module.symvers from headers"
@@ -163,6 +165,8 @@ fetch() {
     for k in binary headers common source; do
         p=$(pkgname "$k") v=$(ver "$k")
         [ "$p" = none ] && continue
+        # The source is only needed unpacked; setup's tree may be that version.
+        if [ "$k" = source ] && { [ -f "$CACHE/src/linux-$v/Makefile" ] || [ -f "$DEB/src/linux-$v/Makefile" ]; }; then continue; fi
         ls "$DEB/debs/${p}_${v//:/%3a}_"*.deb >/dev/null 2>&1 && continue
         say "downloading $p $v"
         (cd "$DEB/debs" && apt-get -qq "${aptopts[@]}" download "$p=$v" >>"$APT/download.log" 2>&1) \
@@ -220,7 +224,7 @@ check_toolchain() {
 config_diff() {
     local a=$1 b=$2
     norm() { grep -E '^(CONFIG_[A-Za-z0-9_]+=|# CONFIG_[A-Za-z0-9_]+ is not set)' "$1" | sed 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set/\1=n/' | sort; }
-    diff <(norm "$a") <(norm "$b") | sed -n 's/^[<>] \(CONFIG_[A-Za-z0-9_]*\)=.*/\1/p' | sort -u | tr '\n' ' '
+    { diff <(norm "$a") <(norm "$b") || true; } | sed -n 's/^[<>] \(CONFIG_[A-Za-z0-9_]*\)=.*/\1/p' | sort -u | tr '\n' ' '
 }
 
 build() {
