@@ -70,7 +70,7 @@ check_kernel() {
 # The rustc that will build the module, as `rustc --version` prints it.
 rustc_text() {
     if debian_kdir; then
-        root=$(bash "$here/debian-kernel.sh" info 2>/dev/null | sed -n 's/^root=//p')
+        root=$(PROCKILL_DEBIAN_KERNEL=$REL bash "$here/debian-kernel.sh" info 2>/dev/null | sed -n 's/^root=//p')
         sed -n 's/^rustc=//p' "$root/.prockill-toolchain"
     else
         "$RUSTC" --version 2>/dev/null || echo "no rustc ($RUSTC)"
@@ -114,7 +114,15 @@ build() {
 }
 
 do_depmod() {
-    if [ -n "$DESTDIR" ]; then depmod -b "$DESTDIR" "$REL"; else depmod "$REL"; fi
+    if [ -n "$DESTDIR" ]; then
+        # A staging root holds only this module, not the kernel's modules.order/builtin.
+        err=$(mktemp)
+        depmod -b "$DESTDIR" "$REL" 2>"$err" || { cat "$err" >&2; rm -f "$err"; refuse "depmod -b $DESTDIR $REL failed"; }
+        grep -v 'WARNING: could not open modules\.' "$err" >&2 || true
+        rm -f "$err"
+    else
+        depmod "$REL"
+    fi
 }
 
 case $cmd in
