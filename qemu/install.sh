@@ -85,7 +85,7 @@ check_rust() {
     have=$(rustc_text)
     [ "$want" = "$have" ] || refuse "rustc mismatch: kernel $REL was built with '$want', the build would use '$have' (RUSTC=$RUSTC); install that exact rustc (and its rust-src) and pass RUSTC=/path/to/it"
     if ! ls "$KDIR"/rust/*.rmeta >/dev/null 2>&1; then
-        refuse "no Rust metadata (rust/*.rmeta) in $KDIR: Ubuntu: 'apt install linux-lib-rust-$REL'; Debian: regenerate it from linux-source with Debian's toolchain (PROCKILL_DEBIAN_KERNEL=$REL qemu/debian-kernel.sh, then KDIR=<the directory it prints>); Arch: linux-headers ships it"
+        refuse "no Rust metadata (rust/*.rmeta) in $KDIR: Ubuntu: 'apt install linux-lib-rust-$REL'; Debian: regenerate it from linux-source with Debian's toolchain (PROCKILL_DEBIAN_KERNEL=$REL qemu/debian-kernel.sh, then KDIR=<the directory it prints>); elsewhere: the distribution's package with the kernel's rust/ directory"
     fi
 }
 
@@ -103,7 +103,10 @@ build() {
         # The compiler the kernel names (x86_64-linux-gnu-gcc-14, gcc, clang ...).
         cc=$(cfg CC_VERSION_TEXT | cut -d' ' -f1)
         set -- RUSTC="$RUSTC"
-        if [ "$(cfg CC_IS_CLANG)" = y ]; then set -- "$@" LLVM=1
+        if [ "$(cfg CC_IS_CLANG)" = y ]; then
+            # LLVM=-19 when only versioned binaries exist (Debian's clang-19).
+            major=$(( $(cfg CLANG_VERSION) / 10000 ))
+            if command -v clang >/dev/null 2>&1; then set -- "$@" LLVM=1; else set -- "$@" LLVM=-"$major"; fi
         elif command -v "$cc" >/dev/null 2>&1; then set -- "$@" CC="$cc" HOSTCC="$cc"; fi
         make -C "$KDIR" M="$repo" MO="$mo" "$@" -j"$(nproc)" modules >"$log" 2>&1 \
             || { tail -30 "$log" >&2; refuse "the module did not build against $KDIR (log $log)"; }
