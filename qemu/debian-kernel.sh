@@ -63,7 +63,7 @@ SRC
 apt_update() {
     say "apt-get update (private configuration, trixie-backports)"
     apt-get -qq "${aptopts[@]}" update >"$APT/update.log" 2>&1 \
-        || die "private apt-get update failed; see $APT/update.log"
+        || { say "private apt-get update failed; see $APT/update.log"; return 1; }
 }
 # pkg_field PKG FIELD: from the private lists (newest version).
 pkg_field() { apt-cache "${aptopts[@]}" show "$1" 2>/dev/null | awk -v f="$2:" '$1 == f { sub(/^[^:]*: */, ""); print; exit }'; }
@@ -73,7 +73,12 @@ pkg_field() { apt-cache "${aptopts[@]}" show "$1" 2>/dev/null | awk -v f="$2:" '
 VERS=$DEB/$REL.versions
 resolve() {
     apt_setup
-    if [ -z "$(pkg_field "linux-image-$REL" Version)" ]; then apt_update; fi
+    # Refreshed daily, so a new Debian revision of the same release is seen.
+    if [ -z "$(pkg_field "linux-image-$REL" Version)" ]; then
+        apt_update
+    elif [ -z "$(find "$APT/lists" -maxdepth 1 -name '*_Packages*' -mtime -1 2>/dev/null)" ]; then
+        apt_update || say "apt-get update failed (offline?): using the lists from before"
+    fi
     local iv bin hv common srcpkg
     iv=$(pkg_field "linux-image-$REL" Version)
     [ -n "$iv" ] || die "no package linux-image-$REL in trixie-backports (PROCKILL_DEBIAN_KERNEL=$REL); see 'apt-cache search linux-image-' with $APT/sources.list"
