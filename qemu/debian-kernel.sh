@@ -140,6 +140,11 @@ in_root() {
 make_root() {
     [ -f "$ROOT/.prockill-root" ] && return 0
     [ "$(id -u)" = 0 ] || die "creating the trixie build root needs root (debootstrap, chroot)"
+    # One debootstrap at a time (two checkouts or make targets may race).
+    mkdir -p "$DEB"
+    exec 8>"$DEB/.root.lock"
+    flock 8
+    [ -f "$ROOT/.prockill-root" ] && return 0
     if ! command -v debootstrap >/dev/null; then
         say "installing debootstrap (bookworm)"
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --no-upgrade debootstrap \
