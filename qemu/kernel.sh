@@ -11,7 +11,12 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 only_dir=0
 [ "${1:-}" = --dir ] && { only_dir=1; shift; }
-flavour=${1:?usage: kernel.sh [--dir] release|debug}
+flavour=${1:?usage: kernel.sh [--dir] release|debug|debian}
+# debian: Debian's own kernel (not built here), prepared by qemu/debian-kernel.sh.
+if [ "$flavour" = debian ]; then
+    if ((only_dir)); then exec bash "$here/debian-kernel.sh" --dir; fi
+    exec bash "$here/debian-kernel.sh" build
+fi
 CACHE=${PROCKILL_CACHE:-$HOME/.cache/prockill}
 [ -f "$CACHE/kernel-src.path" ] || { echo "kernel.sh: no kernel source yet: run 'make setup' (qemu/setup.sh) first" >&2; exit 1; }
 SRC=$(cat "$CACHE/kernel-src.path")
