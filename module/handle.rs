@@ -522,7 +522,7 @@ fn lsm_may_signal(_file: &LocalFile, _task: &Task, _sig: u32, _si_uid: bindings:
 /// reader was not trying to kill anything. Open runs in the opener, so
 /// `current`'s credentials are the file's.
 fn may_open_for_signals(file: &LocalFile, task: &Task, writable: bool) -> bool {
-    if task.tgid() == kernel::current!().tgid() {
+    if task.tgid_nr() == kernel::current!().tgid_nr() {
         return true;
     }
     let rcu = rcu::read_lock();
@@ -665,7 +665,7 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
             foreign: !may,
             start_time,
             exec_gen,
-            opener_tgid: kernel::current!().tgid(),
+            opener_tgid: kernel::current!().tgid_nr(),
             opener_uid,
             si_uid_opener_ns,
             policy: Atomic::new(uapi::POLICY_NEVER),
@@ -869,11 +869,25 @@ pub(crate) struct FileOperations(bindings::file_operations);
 // module, which C code shares between threads by design.
 unsafe impl Sync for FileOperations {}
 
+// Only the address is used; `struct module` holds a zero-sized
+// `lock_class_key`, which the lint takes for an FFI hazard.
+#[allow(improper_ctypes)]
+extern "C" {
+    /// The module's `struct module`, made by modpost (`.gnu.linkonce.this_module`).
+    static __this_module: kernel::types::Opaque<bindings::module>;
+}
+
 /// The node's file operations; the glue installs them in each node inode
 /// (C sees a `const struct file_operations`: same layout).
 #[no_mangle]
 pub(crate) static prockill_fops: FileOperations = FileOperations(bindings::file_operations {
-    owner: kernel::module::this_module::<crate::ProcKill>().as_ptr(),
+    // The one difference between the kernels prockill supports (7.2, 7.3)
+    // that the module meets: `module!`'s `this_module` is spelled
+    // `kernel::module::this_module::<M>()` in 7.3 and `crate::THIS_MODULE`
+    // in 7.2; both are `__this_module`, which is used directly.
+    // SAFETY: Only the address is taken; the module loader builds
+    // `__this_module` at load time and it outlives every file of this module.
+    owner: unsafe { __this_module.get() },
     open: Some(pk_open),
     release: Some(pk_release),
     read: Some(pk_read),

@@ -176,6 +176,9 @@ pub(crate) trait TaskFields {
     fn self_exec_id(&self) -> u64;
     /// `signal->exec_update_lock`.
     fn exec_update_lock(&self) -> *mut bindings::rw_semaphore;
+    /// `tgid`, the process id in the initial namespace (the kernel crate's
+    /// `Task::tgid()` appeared in 7.3; 7.2 lacks it).
+    fn tgid_nr(&self) -> bindings::pid_t;
 }
 
 impl TaskFields for Task {
@@ -208,6 +211,12 @@ impl TaskFields for Task {
         // SAFETY: The task and its signal struct are valid while `self` is
         // borrowed; the lock is initialized at fork.
         unsafe { &raw mut (*(*self.as_ptr()).signal).exec_update_lock }
+    }
+
+    fn tgid_nr(&self) -> bindings::pid_t {
+        // SAFETY: The task is valid while `self` is borrowed; `tgid` is set
+        // at fork and never changes.
+        unsafe { (*self.as_ptr()).tgid }
     }
 }
 
