@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build (or reuse) the throwaway helper modules of the VM tests
 # (tests/modules/: pk_ipmodify_holder.ko) for one kernel flavour:
-#   qemu/helper-modules.sh release|debug
+#   qemu/helper-modules.sh release|debug|kcsan|debian
 #
 # Built out of tree like the prockill module (qemu/pk do_module), into their
 # own directory per kernel build and checkout:
@@ -31,10 +31,17 @@ up_to_date() {
             && [ "$ko" -nt "$kdir/.prockill-built" ] && [ "$ko" -nt "$0" ] || return 1
     done
 }
+# Debian's kernel: built in its trixie build root, with Debian's gcc.
+build() {
+    if [ "$flavour" = debian ]; then
+        bash "$here/debian-kernel.sh" module "$src" "$mo" "$log"
+    else
+        make -C "$kdir" M="$src" MO="$mo" LLVM=-19 RUSTC=/usr/bin/rustc -j"$(nproc)" modules >"$log" 2>&1
+    fi
+}
 if ! up_to_date; then
     log=$mo.log
-    if ! make -C "$kdir" M="$src" MO="$mo" LLVM=-19 RUSTC=/usr/bin/rustc \
-            -j"$(nproc)" modules >"$log" 2>&1; then
+    if ! build; then
         grep -E -A8 'error|warning' "$log" | head -60 >&2 || tail -30 "$log" >&2
         die "building tests/modules for the $flavour kernel failed (full log: $log)"
     fi
