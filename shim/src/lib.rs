@@ -70,7 +70,7 @@ pub mod uapi;
 
 pub use error::{Error, ErrorKind};
 pub use process::{
-    kill_if, pidfd_open, Backend, Guarantee, Ids, NodeInfo, NodeState, Policy, Process,
-    ProcessOptions, RevokeReason, Status,
+    kill_if, pidfd_open, send_to_group, Backend, Exit, Guarantee, Ids, NodeInfo, NodeState, Policy,
+    Process, ProcessOptions, RevokeReason, SignalMasks, Status,
 };
 pub use signal::{ParseSignalError, Signal, SignalName};

@@ -162,6 +162,65 @@ impl Signal {
         parser::parse(input).map(Signal)
     }
 
+    /// Parses a signal as util-linux `kill(1)` reads the argument of `-s`
+    /// or `-SIG`: a decimal number `0..=64`, or a name in any case with or
+    /// without `SIG` (`term`, `SigKill`), including util-linux's real-time
+    /// forms `RT<n>` (`RTMIN+n`), `RTMIN+<n>`, `RTMAX-<n>`, and `RTMIN`,
+    /// `RTMAX`. Unlike util-linux it refuses trailing junk after a
+    /// real-time offset (`RTMIN+3x`) and surrounding whitespace.
+    ///
+    /// [`Signal::parse`] is the node's stricter grammar (upper-case only).
+    ///
+    /// ```
+    /// use prockill::Signal;
+    /// assert_eq!(Signal::from_kill_arg("term"), Ok(Signal::TERM));
+    /// assert_eq!(Signal::from_kill_arg("SigKill"), Ok(Signal::KILL));
+    /// assert_eq!(Signal::from_kill_arg("rt2").unwrap().number(), 36);
+    /// assert_eq!(Signal::from_kill_arg("rtmax-1").unwrap().number(), 63);
+    /// assert_eq!(Signal::from_kill_arg("010"), Ok(Signal::USR1));
+    /// assert!(Signal::from_kill_arg("65").is_err());
+    /// assert!(Signal::from_kill_arg(" 9").is_err());
+    /// ```
+    pub fn from_kill_arg(arg: &str) -> Result<Signal, ParseSignalError> {
+        let b = arg.as_bytes();
+        if b.is_empty() {
+            return Err(ParseSignalError::Empty);
+        }
+        if b[0].is_ascii_digit() {
+            return parse_decimal(b, parser::SIG_MAX).map(Signal);
+        }
+        let upper = arg.to_ascii_uppercase();
+        let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+        if let Some(rest) = name.strip_prefix("RT") {
+            let (base_max, digits) = if let Some(d) = rest.strip_prefix("MIN+") {
+                (false, d)
+            } else if let Some(d) = rest.strip_prefix("MAX-") {
+                (true, d)
+            } else if rest == "MIN" {
+                return Ok(Signal::RTMIN);
+            } else if rest == "MAX" {
+                return Ok(Signal::RTMAX);
+            } else {
+                (false, rest)
+            };
+            if !digits.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+                return Err(ParseSignalError::Unknown);
+            }
+            let span = parser::SIGRTMAX - parser::SIGRTMIN;
+            let n = parse_decimal(digits.as_bytes(), span)?;
+            return Ok(Signal(if base_max {
+                parser::SIGRTMAX - n
+            } else {
+                parser::SIGRTMIN + n
+            }));
+        }
+        parser::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, sig)| Signal(sig))
+            .ok_or(ParseSignalError::Unknown)
+    }
+
     /// The signal number (`0` for the probe).
     ///
     /// ```
@@ -211,6 +270,21 @@ impl Signal {
     pub fn all() -> impl Iterator<Item = Signal> {
         (1..=parser::SIG_MAX).map(Signal)
     }
+}
+
+/// Decimal digits only, at most `max`.
+fn parse_decimal(digits: &[u8], max: u32) -> Result<u32, ParseSignalError> {
+    let mut value: u32 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return Err(ParseSignalError::Unknown);
+        }
+        value = value.saturating_mul(10).saturating_add(u32::from(b - b'0'));
+        if value > max {
+            return Err(ParseSignalError::OutOfRange);
+        }
+    }
+    Ok(value)
 }
 
 impl fmt::Display for Signal {
