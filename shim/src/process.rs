@@ -12,10 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorKind};
-use crate::ioctl;
 use crate::signal::Signal;
 use crate::sys;
-use crate::uapi;
+use crate::unstable::{ioctl, uapi};
 
 /// How a [`Process`] delivers signals.
 ///
@@ -25,6 +24,7 @@ use crate::uapi;
 /// assert_eq!(Backend::Node.to_string(), "node");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Backend {
     /// Choose the best one available: [`Node`](Backend::Node), else
     /// [`Pidfd`](Backend::Pidfd), else [`Kill`](Backend::Kill). Only ever a
@@ -94,6 +94,7 @@ impl FromStr for Backend {
 /// assert_eq!(Guarantee::PidReuseOnly.to_string(), "pid-reuse");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Guarantee {
     /// No guarantee: `kill(2)` on a number that may name another process by
     /// the time the signal is sent.
@@ -141,6 +142,7 @@ impl fmt::Display for Guarantee {
 /// An exec policy of the kill node (module parameter `revoke`, or set per
 /// handle with [`Process::set_exec_policy`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Policy {
     /// Never revoke (pidfd-like). `PROCKILL_POLICY_NEVER`.
     Never,
@@ -188,6 +190,7 @@ impl fmt::Display for Policy {
 
 /// The state of a kill-node handle, from [`NodeInfo`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum NodeState {
     /// The target lives; writes signal it.
     Alive,
@@ -212,6 +215,7 @@ impl fmt::Display for NodeState {
 
 /// Why a kill-node handle was revoked, from [`NodeInfo`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum RevokeReason {
     /// Not revoked.
     None,
@@ -236,6 +240,7 @@ impl fmt::Display for RevokeReason {
 
 /// What the kill node says about itself (`PROCKILL_IOC_INFO`), typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NodeInfo {
     /// Target PID (TID for a thread node) in the caller's PID namespace;
     /// 0 if not visible there or gone.
@@ -264,7 +269,7 @@ pub struct NodeInfo {
 
 impl NodeInfo {
     /// From the raw UAPI struct.
-    pub fn from_raw(raw: &uapi::prockill_info) -> NodeInfo {
+    pub(crate) fn from_raw(raw: &uapi::prockill_info) -> NodeInfo {
         NodeInfo {
             pid: raw.pid,
             thread: raw.kind == uapi::PROCKILL_KIND_THREAD,
@@ -333,6 +338,7 @@ impl SignalMasks {
 /// Real, effective, saved and filesystem ids (a `Uid:` or `Gid:` line of
 /// `/proc/<pid>/status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub struct Ids {
     /// Real id.
     pub real: u32,
@@ -347,6 +353,7 @@ pub struct Ids {
 /// The parts of `/proc/<pid>/status` a check needs, read through the
 /// handle's directory fd.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Status {
     /// `Name:` (the command name, at most 15 bytes, as the kernel escapes it).
     pub name: String,
@@ -504,18 +511,25 @@ impl ProcessOptions {
     /// must still live after the directory is open, so both name the same
     /// process.
     pub fn open_pidfd(&self, pidfd: OwnedFd) -> Result<Process, Error> {
-        let fdinfo = format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd());
-        let text = std::fs::read_to_string(&fdinfo).map_err(|e| Error::io(0, e))?;
-        let pid = text
-            .lines()
-            .find_map(|l| l.strip_prefix("Pid:"))
-            .and_then(|v| v.trim().parse::<i32>().ok())
-            .ok_or_else(|| {
-                Error::io(
-                    0,
-                    io::Error::new(io::ErrorKind::InvalidInput, "not a pidfd"),
-                )
-            })?;
+        // PIDFD_GET_INFO (Linux 6.13) where the kernel has it; before that,
+        // the `Pid:` line of the fd's fdinfo, the only other interface.
+        let pid = match sys::pidfd_pid(pidfd.as_fd()) {
+            Ok(pid) => pid,
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => -1,
+            Err(_) => {
+                let fdinfo = format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd());
+                let text = std::fs::read_to_string(&fdinfo).map_err(|e| Error::io(0, e))?;
+                text.lines()
+                    .find_map(|l| l.strip_prefix("Pid:"))
+                    .and_then(|v| v.trim().parse::<i32>().ok())
+                    .ok_or_else(|| {
+                        Error::io(
+                            0,
+                            io::Error::new(io::ErrorKind::InvalidInput, "not a pidfd"),
+                        )
+                    })?
+            }
+        };
         match pid {
             -1 => return Err(Error::new(-1, ErrorKind::Exited)),
             0 => {

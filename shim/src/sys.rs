@@ -322,3 +322,18 @@ pub(crate) fn fstat_ino(fd: BorrowedFd<'_>) -> io::Result<(u64, u32)> {
     cvt(unsafe { libc::fstat(fd.as_raw_fd(), &mut st) })?;
     Ok((st.st_ino, st.st_uid))
 }
+
+/// `ioctl(pidfd, PIDFD_GET_INFO)` asking for the PID (Linux 6.13): the
+/// process's PID in the caller's PID namespace (0 if not visible there).
+/// `ESRCH` once it has exited; `ENOTTY`/`EINVAL` on older kernels.
+pub(crate) fn pidfd_pid(fd: BorrowedFd<'_>) -> io::Result<i32> {
+    // SAFETY: pidfd_info is plain data; zero is valid.
+    let mut info: libc::pidfd_info = unsafe { std::mem::zeroed() };
+    info.mask = libc::PIDFD_INFO_PID as u64;
+    // SAFETY: PIDFD_GET_INFO reads and writes one pidfd_info.
+    cvt(unsafe { libc::ioctl(fd.as_raw_fd(), libc::PIDFD_GET_INFO as _, &mut info) })?;
+    if info.mask & libc::PIDFD_INFO_PID as u64 == 0 {
+        return Err(io::Error::from_raw_os_error(libc::ENOTTY));
+    }
+    Ok(info.pid as i32)
+}
