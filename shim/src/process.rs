@@ -1001,6 +1001,41 @@ impl Process {
         }))
     }
 
+    /// [`wait_exit`](Process::wait_exit) without a timeout, as a future
+    /// for tokio (feature `tokio`): the pidfd is registered with the
+    /// runtime's reactor (`AsyncFd`), so no thread blocks. Use
+    /// `tokio::time::timeout` for a limit. Needs a pidfd (Linux 5.3;
+    /// without one, [`ErrorKind::BackendUnavailable`]) and a tokio runtime
+    /// with I/O enabled (outside one, [`ErrorKind::Io`]; tokio panics if
+    /// the runtime has I/O disabled).
+    #[cfg(feature = "tokio")]
+    pub async fn wait_exit_async(&self) -> Result<Exit, Error> {
+        let pidfd = self
+            .pidfd
+            .as_ref()
+            .ok_or_else(|| Error::new(self.pid, ErrorKind::BackendUnavailable(Backend::Pidfd)))?;
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Error::io(
+                self.pid,
+                io::Error::other("wait_exit_async: not in a tokio runtime"),
+            ));
+        }
+        // SAFETY: the pidfd stays open and the same for the AsyncFd's whole
+        // life: the AsyncFd is dropped at the end of this function, while
+        // `self` (which owns the fd) is borrowed.
+        let afd = unsafe {
+            tokio::io::unix::AsyncFd::register_with_interest(
+                pidfd.as_fd(),
+                tokio::io::Interest::READABLE,
+            )
+        }
+        .map_err(|e| Error::io(self.pid, e.into_parts().1))?;
+        let _ready = afd.readable().await.map_err(|e| Error::io(self.pid, e))?;
+        Ok(Exit {
+            status: self.exit_status(pidfd.as_fd()),
+        })
+    }
+
     fn exit_status(&self, pidfd: BorrowedFd<'_>) -> Option<ExitStatus> {
         match sys::waitid_pidfd_nowait(pidfd) {
             Ok(Some(raw)) => return Some(ExitStatus::from_raw(raw)),
