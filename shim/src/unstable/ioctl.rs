@@ -1,6 +1,6 @@
 //! The ioctl request numbers of the kill node, encoded by libc's `_IOR` and
 //! `_IOW` (which know every architecture's layout) from the magic and the
-//! struct sizes of the generated [`uapi`](super::uapi) bindings. A test
+//! struct sizes of the generated [`uapi`] bindings. A test
 //! compiles the header with a C compiler and compares.
 //!
 //! **Unstable**: see [`unstable`](super).
