@@ -564,6 +564,19 @@ fn process_names_and_print_pids() {
     let out = prockill(&["--pid", "-a", &name, &pid]);
     assert_exit(&out, 0);
     assert_eq!(text(&out.stdout), format!("{pid}\n{pid}\n"));
+    // -p prints only the processes that pass the checks.
+    let out = prockill(&["-p", "--exe", "/usr/sbin/sshd", &name]);
+    assert_exit(&out, 1);
+    assert!(out.stdout.is_empty());
+    let exe = sleep_exe();
+    let out = prockill(&[
+        OsStr::new("-p"),
+        OsStr::new("--exe"),
+        exe.as_os_str(),
+        OsStr::new(&name),
+    ]);
+    assert_exit(&out, 0);
+    assert_eq!(text(&out.stdout), format!("{pid}\n"));
     let out = prockill(&["-p", "pk-nothing-here"]);
     assert_exit(&out, 1);
     assert_eq!(

@@ -338,6 +338,10 @@ impl Run<'_> {
             }
         }
         self.tried += 1;
+        // The checks first, so that -p prints only processes that pass them.
+        if let Err(e) = self.check(p) {
+            return self.fail(what, &reason(&e, false));
+        }
         if opts.verbose {
             say!("sending signal {} to pid {pid}", opts.signal.number());
         }
@@ -345,7 +349,7 @@ impl Run<'_> {
             say!("{pid}");
             return;
         }
-        let sent = self.check(p).and_then(|()| self.send(p, opts.signal));
+        let sent = self.send(p, opts.signal);
         let guarantee = match sent {
             Ok(g) => g,
             Err(e) => return self.fail(what, &reason(&e, false)),
@@ -422,9 +426,15 @@ impl Run<'_> {
             .collect();
         pids.sort_unstable();
         for pid in pids {
+            // A cheap look by path first (racy, a filter only), so that a
+            // handle (pidfd, kill node) is opened only on candidates...
+            if !comm_by_path(pid).is_some_and(|c| c == name.as_bytes()) {
+                continue;
+            }
             let Ok(p) = self.options().open(pid) else {
                 continue; // exited meanwhile
             };
+            // ...then the real test, through the handle.
             if !self.opts.all_users && p.proc_owner().ok() != Some(uid) {
                 continue;
             }
@@ -483,6 +493,14 @@ impl Run<'_> {
             self.fail(what, &reason(&e, true));
         }
     }
+}
+
+/// `comm` of `/proc/PID/stat` by path: a prefilter for name matching.
+fn comm_by_path(pid: i32) -> Option<Vec<u8>> {
+    let stat = std::fs::read(format!("/proc/{pid}/stat")).ok()?;
+    let open = stat.iter().position(|&b| b == b'(')?;
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    (open < close).then(|| stat[open + 1..close].to_vec())
 }
 
 fn kill(opts: &Opts) -> Result<u8, String> {
