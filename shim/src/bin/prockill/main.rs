@@ -428,7 +428,7 @@ impl Run<'_> {
         for pid in pids {
             // A cheap look by path first (racy, a filter only), so that a
             // handle (pidfd, kill node) is opened only on candidates...
-            if !comm_by_path(pid).is_some_and(|c| c == name.as_bytes()) {
+            if comm_by_path(pid).as_deref() != Some(name.as_bytes()) {
                 continue;
             }
             let Ok(p) = self.options().open(pid) else {
