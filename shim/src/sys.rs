@@ -1,4 +1,13 @@
 //! Thin wrappers over the few system calls the crate makes, through `libc`.
+//!
+//! Why `libc` and not rustix: most of what the crate needs is outside what
+//! rustix wraps (`pidfd_send_signal` with a siginfo, and on a `/proc`
+//! directory fd; `rt_sigqueueinfo`; `PIDFD_GET_INFO`; `waitid(P_PIDFD)` with
+//! `WNOWAIT` and the child's status; the kill node's ioctls; signal 0 and
+//! the real-time signals as plain numbers), so rustix would add a second
+//! FFI layer for the few calls it covers (`open`, `openat`, `readlinkat`,
+//! `poll`, `fstat`, `pidfd_open`, `kill`). Each wrapper here is a single
+//! call plus its error check.
 
 use std::ffi::{CStr, CString, OsString};
 use std::io;
