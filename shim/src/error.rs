@@ -197,15 +197,9 @@ impl fmt::Display for Reason<'_> {
             ErrorKind::Revoked => {
                 f.write_str("handle revoked: the process executed another program")
             }
-            ErrorKind::PermissionDenied => match &this.source {
-                Some(e) => write!(f, "permission denied ({e})"),
-                None => f.write_str("permission denied"),
-            },
+            ErrorKind::PermissionDenied => f.write_str("permission denied"),
             ErrorKind::InvalidSignal => f.write_str("invalid signal"),
-            ErrorKind::BackendUnavailable(backend) => match &this.source {
-                Some(e) => write!(f, "backend {backend} unavailable ({e})"),
-                None => write!(f, "backend {backend} unavailable"),
-            },
+            ErrorKind::BackendUnavailable(backend) => write!(f, "backend {backend} unavailable"),
             ErrorKind::CheckFailed {
                 what,
                 expected,
@@ -219,8 +213,15 @@ impl fmt::Display for Reason<'_> {
     }
 }
 
+/// The message says what happened once: the `errno` behind an error is its
+/// [`source`](std::error::Error::source), not repeated in its message,
+/// except for [`ErrorKind::Io`], whose message is the I/O error's (and which
+/// has no source, for the same reason).
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        if self.kind == ErrorKind::Io {
+            return None;
+        }
         self.source
             .as_ref()
             .map(|e| e as &(dyn std::error::Error + 'static))

@@ -4,15 +4,17 @@
 use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
+use std::process::ExitStatus;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorKind};
-use crate::ioctl;
 use crate::signal::Signal;
 use crate::sys;
-use crate::uapi;
+use crate::unstable::{ioctl, uapi};
 
 /// How a [`Process`] delivers signals.
 ///
@@ -22,6 +24,7 @@ use crate::uapi;
 /// assert_eq!(Backend::Node.to_string(), "node");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Backend {
     /// Choose the best one available: [`Node`](Backend::Node), else
     /// [`Pidfd`](Backend::Pidfd), else [`Kill`](Backend::Kill). Only ever a
@@ -91,6 +94,7 @@ impl FromStr for Backend {
 /// assert_eq!(Guarantee::PidReuseOnly.to_string(), "pid-reuse");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Guarantee {
     /// No guarantee: `kill(2)` on a number that may name another process by
     /// the time the signal is sent.
@@ -138,6 +142,7 @@ impl fmt::Display for Guarantee {
 /// An exec policy of the kill node (module parameter `revoke`, or set per
 /// handle with [`Process::set_exec_policy`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Policy {
     /// Never revoke (pidfd-like). `PROCKILL_POLICY_NEVER`.
     Never,
@@ -185,6 +190,7 @@ impl fmt::Display for Policy {
 
 /// The state of a kill-node handle, from [`NodeInfo`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum NodeState {
     /// The target lives; writes signal it.
     Alive,
@@ -209,6 +215,7 @@ impl fmt::Display for NodeState {
 
 /// Why a kill-node handle was revoked, from [`NodeInfo`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum RevokeReason {
     /// Not revoked.
     None,
@@ -233,6 +240,7 @@ impl fmt::Display for RevokeReason {
 
 /// What the kill node says about itself (`PROCKILL_IOC_INFO`), typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NodeInfo {
     /// Target PID (TID for a thread node) in the caller's PID namespace;
     /// 0 if not visible there or gone.
@@ -261,7 +269,7 @@ pub struct NodeInfo {
 
 impl NodeInfo {
     /// From the raw UAPI struct.
-    pub fn from_raw(raw: &uapi::prockill_info) -> NodeInfo {
+    pub(crate) fn from_raw(raw: &uapi::prockill_info) -> NodeInfo {
         NodeInfo {
             pid: raw.pid,
             thread: raw.kind == uapi::PROCKILL_KIND_THREAD,
@@ -287,9 +295,50 @@ impl NodeInfo {
     }
 }
 
+/// How a process exited, from [`Process::wait_exit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Exit {
+    status: Option<ExitStatus>,
+}
+
+impl Exit {
+    /// Its wait status, when the kernel could tell (see
+    /// [`Process::wait_exit`]).
+    pub fn status(&self) -> Option<ExitStatus> {
+        self.status
+    }
+}
+
+/// The signal masks of `/proc/<pid>/status`, bit `n - 1` for signal `n`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct SignalMasks {
+    /// `SigPnd`: pending for the thread.
+    pub pending_thread: u64,
+    /// `ShdPnd`: pending for the process.
+    pub pending_process: u64,
+    /// `SigBlk`: blocked.
+    pub blocked: u64,
+    /// `SigIgn`: ignored.
+    pub ignored: u64,
+    /// `SigCgt`: caught (a handler is installed).
+    pub caught: u64,
+}
+
+impl SignalMasks {
+    /// Whether a handler for `signal` is installed (`SigCgt`); `false` for
+    /// the probe.
+    pub fn catches(&self, signal: Signal) -> bool {
+        let n = signal.number();
+        n > 0 && self.caught & (1u64 << (n - 1)) != 0
+    }
+}
+
 /// Real, effective, saved and filesystem ids (a `Uid:` or `Gid:` line of
 /// `/proc/<pid>/status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub struct Ids {
     /// Real id.
     pub real: u32,
@@ -304,6 +353,7 @@ pub struct Ids {
 /// The parts of `/proc/<pid>/status` a check needs, read through the
 /// handle's directory fd.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Status {
     /// `Name:` (the command name, at most 15 bytes, as the kernel escapes it).
     pub name: String,
@@ -461,18 +511,25 @@ impl ProcessOptions {
     /// must still live after the directory is open, so both name the same
     /// process.
     pub fn open_pidfd(&self, pidfd: OwnedFd) -> Result<Process, Error> {
-        let fdinfo = format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd());
-        let text = std::fs::read_to_string(&fdinfo).map_err(|e| Error::io(0, e))?;
-        let pid = text
-            .lines()
-            .find_map(|l| l.strip_prefix("Pid:"))
-            .and_then(|v| v.trim().parse::<i32>().ok())
-            .ok_or_else(|| {
-                Error::io(
-                    0,
-                    io::Error::new(io::ErrorKind::InvalidInput, "not a pidfd"),
-                )
-            })?;
+        // PIDFD_GET_INFO (Linux 6.13) where the kernel has it; before that,
+        // the `Pid:` line of the fd's fdinfo, the only other interface.
+        let pid = match sys::pidfd_pid(pidfd.as_fd()) {
+            Ok(pid) => pid,
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => -1,
+            Err(_) => {
+                let fdinfo = format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd());
+                let text = std::fs::read_to_string(&fdinfo).map_err(|e| Error::io(0, e))?;
+                text.lines()
+                    .find_map(|l| l.strip_prefix("Pid:"))
+                    .and_then(|v| v.trim().parse::<i32>().ok())
+                    .ok_or_else(|| {
+                        Error::io(
+                            0,
+                            io::Error::new(io::ErrorKind::InvalidInput, "not a pidfd"),
+                        )
+                    })?
+            }
+        };
         match pid {
             -1 => return Err(Error::new(-1, ErrorKind::Exited)),
             0 => {
@@ -532,6 +589,16 @@ impl ProcessOptions {
             backend: Backend::Kill,
             exec_policy_set: AtomicBool::new(false),
         };
+        if process.pidfd.is_none() {
+            // A pidfd to wait on (and for queued signals). Opened by number
+            // after the directory, so validated: if the directory's process
+            // still lives now, the PID was its all along, and the pidfd is
+            // of the same process. Kernels before 5.3 have none.
+            if let Ok(fd) = sys::pidfd_open(pid) {
+                process.check_alive()?;
+                process.pidfd = Some(fd);
+            }
+        }
         if matches!(self.backend, Backend::Auto | Backend::Node) {
             match sys::openat(process.dir.as_fd(), c"kill", libc::O_WRONLY) {
                 Ok(node) => process.node = Some(node),
@@ -601,6 +668,15 @@ pub struct Process {
     node_error: Option<io::Error>,
     backend: Backend,
     exec_policy_set: AtomicBool,
+}
+
+impl AsFd for Process {
+    /// The pidfd (see [`Process::pidfd`]), or on kernels without
+    /// `pidfd_open(2)` the `/proc/<pid>` directory fd, which
+    /// `pidfd_send_signal(2)` also accepts.
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.pidfd_or_dir()
+    }
 }
 
 impl Process {
@@ -731,9 +807,287 @@ impl Process {
         self.node.as_ref().map(|fd| fd.as_fd())
     }
 
-    /// The pidfd the handle was opened from, if any.
+    /// The handle's pidfd: the one it was opened from, else one opened
+    /// with `pidfd_open(2)` at open (and validated against the directory).
+    /// `None` only on kernels before 5.3. Poll it for the exit, or use
+    /// [`Process::wait_exit`].
+    ///
+    /// ```
+    /// let me = prockill::Process::open(std::process::id() as i32).unwrap();
+    /// assert!(me.pidfd().is_some());
+    /// ```
     pub fn pidfd(&self) -> Option<BorrowedFd<'_>> {
         self.pidfd.as_ref().map(|fd| fd.as_fd())
+    }
+
+    /// The pidfs inode number of the process (`st_ino` of its pidfd, on
+    /// Linux 6.9 and later): with the PID, a name that is never reused
+    /// (util-linux `kill PID:inode`, `getino(1)`).
+    ///
+    /// ```
+    /// let me = prockill::Process::open(std::process::id() as i32).unwrap();
+    /// let again = prockill::Process::open(std::process::id() as i32).unwrap();
+    /// assert_eq!(me.pidfs_inode().unwrap(), again.pidfs_inode().unwrap());
+    /// ```
+    pub fn pidfs_inode(&self) -> Result<u64, Error> {
+        let fd = self
+            .pidfd
+            .as_ref()
+            .ok_or_else(|| Error::new(self.pid, ErrorKind::BackendUnavailable(Backend::Pidfd)))?;
+        sys::fstat_ino(fd.as_fd())
+            .map(|(ino, _)| ino)
+            .map_err(|e| Error::io(self.pid, e))
+    }
+
+    /// The owner of the `/proc/<pid>` directory: the process's effective
+    /// uid, unless it is not dumpable (then root). util-linux `kill NAME`
+    /// matches processes on it.
+    pub fn proc_owner(&self) -> Result<u32, Error> {
+        sys::fstat_ino(self.dir.as_fd())
+            .map(|(_, uid)| uid)
+            .map_err(|e| self.attr_error(e))
+    }
+
+    /// The command name (`comm`, at most 15 bytes), raw, as `stat` holds it
+    /// between its parentheses; read through the directory fd.
+    ///
+    /// ```
+    /// let me = prockill::Process::open(std::process::id() as i32).unwrap();
+    /// let comm = std::fs::read("/proc/self/comm").unwrap();
+    /// assert_eq!(me.comm().unwrap(), comm[..comm.len() - 1]);
+    /// ```
+    pub fn comm(&self) -> Result<Vec<u8>, Error> {
+        let bytes = sys::read_at(self.dir.as_fd(), c"stat").map_err(|e| self.attr_error(e))?;
+        let open = bytes.iter().position(|&b| b == b'(');
+        let close = bytes.iter().rposition(|&b| b == b')');
+        match (open, close) {
+            (Some(o), Some(c)) if o < c => Ok(bytes[o + 1..c].to_vec()),
+            _ => Err(Error::io(
+                self.pid,
+                io::Error::new(io::ErrorKind::InvalidData, "unparsable /proc/<pid>/stat"),
+            )),
+        }
+    }
+
+    /// The signal masks of `status` (`SigPnd`, `ShdPnd`, `SigBlk`,
+    /// `SigIgn`, `SigCgt`), read through the directory fd.
+    ///
+    /// ```
+    /// let me = prockill::Process::open(std::process::id() as i32).unwrap();
+    /// let masks = me.signal_masks().unwrap();
+    /// assert_eq!(masks.caught & masks.ignored, 0);
+    /// ```
+    pub fn signal_masks(&self) -> Result<SignalMasks, Error> {
+        let bytes = sys::read_at(self.dir.as_fd(), c"status").map_err(|e| self.attr_error(e))?;
+        let text = String::from_utf8_lossy(&bytes);
+        let mut masks = SignalMasks::default();
+        let mut seen = 0;
+        for line in text.lines() {
+            let Some((key, value)) = line.split_once(':') else {
+                continue;
+            };
+            let field = match key {
+                "SigPnd" => &mut masks.pending_thread,
+                "ShdPnd" => &mut masks.pending_process,
+                "SigBlk" => &mut masks.blocked,
+                "SigIgn" => &mut masks.ignored,
+                "SigCgt" => &mut masks.caught,
+                _ => continue,
+            };
+            if let Ok(v) = u64::from_str_radix(value.trim(), 16) {
+                *field = v;
+                seen += 1;
+            }
+        }
+        if seen < 5 {
+            return Err(Error::io(
+                self.pid,
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "no signal masks in /proc/<pid>/status",
+                ),
+            ));
+        }
+        Ok(masks)
+    }
+
+    /// Sends `signal` with `value` in the target's `si_value` (`si_code`
+    /// `SI_QUEUE`), as `sigqueue(3)` and util-linux `kill -q VALUE` do.
+    /// Returns the guarantee that held.
+    ///
+    /// - [`Backend::Pidfd`]: `pidfd_send_signal(2)` with the siginfo.
+    /// - [`Backend::Node`]: the kill node's UAPI has no way to carry a value
+    ///   yet, so the signal goes through the handle's pidfd (or `/proc`
+    ///   directory fd), right after a probe through the node (which fails
+    ///   if the handle was revoked). The guarantee is
+    ///   [`Guarantee::PidReuseOnly`]: an exec between the probe and the
+    ///   send is not caught.
+    /// - [`Backend::Kill`]: `rt_sigqueueinfo(2)` on the number, after the
+    ///   liveness check ([`Guarantee::None`]).
+    ///
+    /// ```
+    /// use prockill::{Guarantee, Process, Signal};
+    /// let mut child = std::process::Command::new("sleep").arg("60").spawn().unwrap();
+    /// let p = Process::open(child.id() as i32).unwrap();
+    /// assert!(p.send_queued(Signal::TERM, 42).unwrap() >= Guarantee::None);
+    /// # child.wait().unwrap();
+    /// ```
+    pub fn send_queued(&self, signal: Signal, value: i32) -> Result<Guarantee, Error> {
+        let sig = signal.as_raw();
+        let info = sys::queue_info(sig, value);
+        match self.backend {
+            Backend::Node | Backend::Pidfd => {
+                if self.backend == Backend::Node {
+                    self.node_send_ioctl(Signal::PROBE)?;
+                }
+                sys::pidfd_send_signal_info(self.pidfd_or_dir(), sig, Some(&info), 0)
+                    .map_err(|e| Error::from_send_errno(self.pid, Backend::Pidfd, e))?;
+                Ok(Guarantee::PidReuseOnly)
+            }
+            Backend::Kill | Backend::Auto => {
+                self.check_alive()?;
+                sys::rt_sigqueueinfo(self.pid, sig, &info)
+                    .map_err(|e| Error::from_send_errno(self.pid, Backend::Kill, e))?;
+                Ok(Guarantee::None)
+            }
+        }
+    }
+
+    /// Waits until the process exits, at most `timeout` (`None`: no limit).
+    /// `Ok(None)` when the time ran out; `Ok(Some(exit))` once it has
+    /// exited, with its wait status where the kernel can give it:
+    /// `waitid(P_PIDFD, WNOWAIT)` for a child of the caller (left for its
+    /// owner to reap), `PIDFD_GET_INFO`/`PIDFD_INFO_EXIT` (Linux 6.15) for
+    /// another process once its parent has reaped it.
+    ///
+    /// Race-free: the wait is on the handle's pidfd (`poll(2)`), so a
+    /// process reusing the PID is never waited for. Without a pidfd
+    /// (before Linux 5.3) it polls the `/proc` directory every 10 ms.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use prockill::{Process, Signal};
+    /// let mut child = std::process::Command::new("sleep").arg("60").spawn().unwrap();
+    /// let p = Process::open(child.id() as i32).unwrap();
+    /// assert!(p.wait_exit(Some(Duration::from_millis(10))).unwrap().is_none());
+    /// p.send_signal(Signal::KILL).unwrap();
+    /// let exit = p.wait_exit(None).unwrap().unwrap();
+    /// use std::os::unix::process::ExitStatusExt;
+    /// assert_eq!(exit.status().unwrap().signal(), Some(9));
+    /// # child.wait().unwrap();
+    /// ```
+    pub fn wait_exit(&self, timeout: Option<Duration>) -> Result<Option<Exit>, Error> {
+        let Some(pidfd) = self.pidfd.as_ref() else {
+            let deadline = timeout.map(|t| Instant::now() + t);
+            loop {
+                match self.check_alive() {
+                    Err(e) if *e.kind() == ErrorKind::Exited => {
+                        return Ok(Some(Exit { status: None }))
+                    }
+                    Err(e) => return Err(e),
+                    Ok(()) => {}
+                }
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    return Ok(None);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        };
+        if !sys::poll_in(pidfd.as_fd(), timeout).map_err(|e| Error::io(self.pid, e))? {
+            return Ok(None);
+        }
+        Ok(Some(Exit {
+            status: self.exit_status(pidfd.as_fd()),
+        }))
+    }
+
+    /// [`wait_exit`](Process::wait_exit) without a timeout, as a future
+    /// for tokio (feature `tokio`): the pidfd is registered with the
+    /// runtime's reactor (`AsyncFd`), so no thread blocks. Use
+    /// `tokio::time::timeout` for a limit. Needs a pidfd (Linux 5.3;
+    /// without one, [`ErrorKind::BackendUnavailable`]) and a tokio runtime
+    /// with I/O enabled (outside one, [`ErrorKind::Io`]; tokio panics if
+    /// the runtime has I/O disabled).
+    #[cfg(feature = "tokio")]
+    pub async fn wait_exit_async(&self) -> Result<Exit, Error> {
+        let pidfd = self
+            .pidfd
+            .as_ref()
+            .ok_or_else(|| Error::new(self.pid, ErrorKind::BackendUnavailable(Backend::Pidfd)))?;
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Error::io(
+                self.pid,
+                io::Error::other("wait_exit_async: not in a tokio runtime"),
+            ));
+        }
+        // SAFETY: the pidfd stays open and the same for the AsyncFd's whole
+        // life: the AsyncFd is dropped at the end of this function, while
+        // `self` (which owns the fd) is borrowed.
+        let afd = unsafe {
+            tokio::io::unix::AsyncFd::register_with_interest(
+                pidfd.as_fd(),
+                tokio::io::Interest::READABLE,
+            )
+        }
+        .map_err(|e| Error::io(self.pid, e.into_parts().1))?;
+        let _ready = afd.readable().await.map_err(|e| Error::io(self.pid, e))?;
+        Ok(Exit {
+            status: self.exit_status(pidfd.as_fd()),
+        })
+    }
+
+    fn exit_status(&self, pidfd: BorrowedFd<'_>) -> Option<ExitStatus> {
+        match sys::waitid_pidfd_nowait(pidfd) {
+            Ok(Some(raw)) => return Some(ExitStatus::from_raw(raw)),
+            Ok(None) => {}
+            Err(e) if e.raw_os_error() == Some(libc::ECHILD) => {}
+            Err(_) => return None,
+        }
+        // Not our child: the kernel records the status when the parent
+        // reaps it, a moment after the exit wakes poll(); give it 50 ms.
+        for _ in 0..10 {
+            match sys::pidfd_exit_code(pidfd) {
+                Ok(Some(raw)) => return Some(ExitStatus::from_raw(raw)),
+                Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+                Err(_) => return None, // before 6.13: no PIDFD_GET_INFO
+            }
+        }
+        None
+    }
+
+    /// Sends `TERM`, waits up to `grace` for the exit, then sends `KILL`
+    /// and waits for the exit: all through this handle, so the `KILL`
+    /// reaches the same process or nobody. Returns how it exited.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut child = std::process::Command::new("sleep").arg("60").spawn().unwrap();
+    /// let p = prockill::Process::open(child.id() as i32).unwrap();
+    /// let exit = p.terminate(Duration::from_secs(5)).unwrap();
+    /// use std::os::unix::process::ExitStatusExt;
+    /// assert_eq!(exit.status().and_then(|s| s.signal()), Some(libc::SIGTERM));
+    /// # child.wait().unwrap();
+    /// ```
+    pub fn terminate(&self, grace: Duration) -> Result<Exit, Error> {
+        match self.send_signal(Signal::TERM) {
+            Ok(()) => {}
+            Err(e) if *e.kind() == ErrorKind::Exited => {
+                return self
+                    .wait_exit(Some(Duration::ZERO))
+                    .map(|x| x.unwrap_or(Exit { status: None }))
+            }
+            Err(e) => return Err(e),
+        }
+        if let Some(exit) = self.wait_exit(Some(grace))? {
+            return Ok(exit);
+        }
+        match self.send_signal(Signal::KILL) {
+            Ok(()) => {}
+            Err(e) if *e.kind() == ErrorKind::Exited => {}
+            Err(e) => return Err(e),
+        }
+        self.wait_exit(None)
+            .map(|x| x.unwrap_or(Exit { status: None }))
     }
 
     /// Whether `backend` would work on this handle, and if not why:
@@ -1166,6 +1520,52 @@ where
 /// ```
 pub fn pidfd_open(pid: i32) -> Result<OwnedFd, Error> {
     sys::pidfd_open(pid).map_err(|e| Error::from_send_errno(pid, Backend::Pidfd, e))
+}
+
+/// Sends `signal` to every process of process group `pgid` (`kill
+/// -PGID`), with `value` in their `si_value` if given (`SI_QUEUE`).
+///
+/// Through a pidfd on the group leader and `PIDFD_SIGNAL_PROCESS_GROUP`
+/// (Linux 6.9) when the leader lives; else `kill(-pgid, signal)`. A group ID
+/// is not reused while the group has members, so both reach the group
+/// named or nobody. A queued value needs the first way (there is no
+/// `sigqueue` to a group).
+///
+/// ```
+/// // Our own group exists; the probe delivers nothing.
+/// let pgid = unsafe { libc::getpgrp() };
+/// prockill::send_to_group(pgid, prockill::Signal::PROBE, None).unwrap();
+/// ```
+pub fn send_to_group(pgid: i32, signal: Signal, value: Option<i32>) -> Result<(), Error> {
+    if pgid <= 0 {
+        return Err(Error::io(
+            pgid,
+            io::Error::new(io::ErrorKind::InvalidInput, "not a process group ID"),
+        ));
+    }
+    let sig = signal.as_raw();
+    let info = value.map(|v| sys::queue_info(sig, v));
+    if let Ok(leader) = sys::pidfd_open(pgid) {
+        match sys::pidfd_send_signal_info(
+            leader.as_fd(),
+            sig,
+            info.as_ref(),
+            libc::PIDFD_SIGNAL_PROCESS_GROUP,
+        ) {
+            Ok(()) => return Ok(()),
+            // Before 6.9 the flag is unknown: fall back.
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) && info.is_none() => {}
+            Err(e) => return Err(Error::from_send_errno(pgid, Backend::Pidfd, e)),
+        }
+    }
+    if info.is_some() {
+        return Err(Error::with_source(
+            pgid,
+            ErrorKind::Exited,
+            io::Error::from_raw_os_error(libc::ESRCH),
+        ));
+    }
+    sys::kill(-pgid, sig).map_err(|e| Error::from_send_errno(pgid, Backend::Kill, e))
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The checked-in bindings `src/uapi.rs` must be what bindgen makes of the
+//! The checked-in bindings `src/unstable/uapi.rs` must be what bindgen makes of the
 //! module's UAPI header today, and the ioctl numbers computed in Rust must be
 //! the ones the C macros give.
 //!
@@ -11,12 +11,11 @@ use std::process::Command;
 
 const DEFAULT_LIBCLANG_PATH: &str = "/usr/lib/llvm-19/lib";
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
+/// `uapi/prockill.h`: a symlink to the module's
+/// `module/include/uapi/linux/prockill.h` in the repository, its contents in
+/// the published crate.
 fn header() -> PathBuf {
-    root().join("module/include/uapi/linux/prockill.h")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("uapi/prockill.h")
 }
 
 /// The same options as the bindgen CLI command in `scripts/regen-uapi.sh`.
@@ -32,7 +31,7 @@ fn generate() -> String {
                 .flatten()
                 .any(|e| e.file_name().to_string_lossy().starts_with("libclang"))),
         "no libclang in LIBCLANG_PATH={libclang:?}: install libclang-19-dev (or set LIBCLANG_PATH) \
-         to check src/uapi.rs against the header"
+         to check src/unstable/uapi.rs against the header"
     );
     let bindings = bindgen::Builder::default()
         .header(header().to_str().unwrap())
@@ -62,7 +61,7 @@ fn normalize(text: &str) -> String {
 #[test]
 fn checked_in_bindings_match_header() {
     let generated = generate();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/uapi.rs");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/unstable/uapi.rs");
     if std::env::var_os("PROCKILL_BLESS").is_some() {
         std::fs::write(&path, &generated).unwrap();
         eprintln!("wrote {}", path.display());
@@ -116,11 +115,11 @@ int main(void) {
         .map(|w| w.parse().unwrap())
         .collect();
     let rust = [
-        u64::from(prockill::ioctl::PROCKILL_IOC_INFO),
-        u64::from(prockill::ioctl::PROCKILL_IOC_SEND),
-        u64::from(prockill::ioctl::PROCKILL_IOC_SET_POLICY),
-        std::mem::size_of::<prockill::uapi::prockill_info>() as u64,
-        std::mem::size_of::<prockill::uapi::prockill_send>() as u64,
+        u64::from(prockill::unstable::ioctl::PROCKILL_IOC_INFO),
+        u64::from(prockill::unstable::ioctl::PROCKILL_IOC_SEND),
+        u64::from(prockill::unstable::ioctl::PROCKILL_IOC_SET_POLICY),
+        std::mem::size_of::<prockill::unstable::uapi::prockill_info>() as u64,
+        std::mem::size_of::<prockill::unstable::uapi::prockill_send>() as u64,
     ];
     assert_eq!(c, rust, "C: INFO SEND SET_POLICY sizeof(info) sizeof(send)");
 }

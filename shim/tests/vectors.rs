@@ -6,7 +6,7 @@ use std::path::Path;
 
 use prockill::{ParseSignalError, Signal};
 
-#[path = "../../tests/vectors/vectors.rs"]
+#[path = "vectors/vectors.rs"]
 mod vector_file;
 
 /// Decodes the C-style escapes of the vector file.
@@ -15,7 +15,7 @@ fn unescape(s: &str) -> Vec<u8> {
 }
 
 fn vectors() -> Vec<(usize, Vec<u8>, Option<u32>)> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/signals.txt");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/signals.txt");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     vector_file::parse(&text)

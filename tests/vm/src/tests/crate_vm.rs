@@ -47,6 +47,10 @@ pub const TESTS: &[Test] = &[
     Test::new("crate/cli-info-no-module", cli_info_no_module),
     Test::new("crate/cli-dead-pid", cli_dead_pid),
     Test::new("crate/cli-permission", cli_permission),
+    Test::new("crate/queued-through-node", queued_through_node),
+    Test::new("crate/wait-exit-node", wait_exit_node),
+    Test::new("crate/cli-queue-node", cli_queue_node),
+    Test::new("crate/cli-timeout-node", cli_timeout_node),
 ];
 
 const T5: Duration = Duration::from_secs(5);
@@ -762,12 +766,12 @@ fn module_unloaded() -> TestResult {
 
 // ------------------------------------------------------------------ CLI --
 
-/// `prockill -v -s TERM PID` signals through the node and says so.
+/// `prockill --guarantee -s TERM PID` signals through the node and says so.
 fn cli_node_kill() -> TestResult {
     let _m = pk::load("")?;
     let kid = sleeper()?;
     let pid = kid.pid().to_string();
-    let (code, out, err) = cli(&["-v", "-s", "TERM", &pid])?;
+    let (code, out, err) = cli(&["--guarantee", "-s", "TERM", &pid])?;
     eqm!(code, 0, "stderr: {err}");
     ensure_eq!(
         out.trim(),
@@ -788,7 +792,16 @@ fn cli_node_exe() -> TestResult {
     let kid = sleeper()?;
     let pid = kid.pid().to_string();
     let exe = self_exe()?;
-    let (code, out, err) = cli(&["-v", "--exe", &exe, "--uid", "0", "-s", "TERM", &pid])?;
+    let (code, out, err) = cli(&[
+        "--guarantee",
+        "--exe",
+        &exe,
+        "--uid",
+        "0",
+        "-s",
+        "TERM",
+        &pid,
+    ])?;
     eqm!(code, 0, "stderr: {err}");
     ensure_eq!(
         out.trim(),
@@ -808,11 +821,11 @@ fn cli_backend_node_absent() -> TestResult {
     ensure_eq!(
         err.trim(),
         format!(
-            "prockill: {pid}: not signalled: no kill node: /proc/{pid}/kill is absent (is the prockill module loaded?)"
+            "prockill: sending signal to {pid} failed: no kill node: /proc/{pid}/kill is absent (is the prockill module loaded?)"
         )
     );
     expect_alive(kid.pid())?;
-    let (code, out, err) = cli(&["-v", "--backend", "pidfd", "-s", "TERM", &pid])?;
+    let (code, out, err) = cli(&["--guarantee", "--backend", "pidfd", "-s", "TERM", &pid])?;
     eqm!(code, 0, "stderr: {err}");
     ensure_eq!(
         out.trim(),
@@ -831,21 +844,23 @@ fn cli_exe_wrong() -> TestResult {
     eqm!((code, out.as_str()), (1, ""), "stderr: {err}");
     ensure_eq!(
         err.trim(),
-        format!("prockill: {pid}: not signalled: check failed: exe is {exe}, expected /wrong")
+        format!(
+            "prockill: sending signal to {pid} failed: check failed: exe is {exe}, expected /wrong"
+        )
     );
     expect_alive(kid.pid())?;
-    // -q: the status only.
-    let (code, out, err) = cli(&["-q", "--exe", "/wrong", &pid])?;
+    // --silent: the status only.
+    let (code, out, err) = cli(&["--silent", "--exe", "/wrong", &pid])?;
     ensure_eq!((code, out.as_str(), err.as_str()), (1, "", ""));
     expect_alive(kid.pid())
 }
 
-/// `prockill info PID` with the module: the node's state.
+/// `prockill --info PID` with the module: the node's state.
 fn cli_info() -> TestResult {
     let _m = pk::load("")?;
     let kid = sleeper()?;
     let pid = kid.pid();
-    let (code, out, err) = cli(&["info", &pid.to_string()])?;
+    let (code, out, err) = cli(&["--info", &pid.to_string()])?;
     eqm!(code, 0, "stderr: {err}");
     let pidfd = prockill::pidfd_open(pid).ctx("pidfd_open")?;
     let ino = st_ino(pidfd.as_raw_fd())?.to_string();
@@ -873,23 +888,23 @@ fn cli_info() -> TestResult {
     let g = field(&out, "guarantee").unwrap_or("");
     ensure!(g.starts_with("pid-reuse ("), "guarantee: {g:?}");
     expect_alive(pid)?;
-    // A dead PID among live ones: exit 1, the live one still shown.
+    // A dead PID among live ones: exit 64 (some), the live one still shown.
     let dead = util::fork_fn(|| Ok(()))?;
     let dpid = dead.pid();
     dead.join(T5)?;
-    let (code, out, err) = cli(&["info", &pid_s, &dpid.to_string()])?;
-    eqm!(code, 1, "out: {out} err: {err}");
+    let (code, out, err) = cli(&["--info", &pid_s, &dpid.to_string()])?;
+    eqm!(code, 64, "out: {out} err: {err}");
     ensure_eq!(field(&out, "node.state"), Some("alive"));
-    ensure_eq!(err.trim(), format!("prockill: {dpid}: process exited"));
+    ensure_eq!(err.trim(), format!("prockill: {dpid}: No such process"));
     Ok(())
 }
 
-/// `prockill info PID` without the module: pidfd, and why not the node.
+/// `prockill --info PID` without the module: pidfd, and why not the node.
 fn cli_info_no_module() -> TestResult {
     module_absent_now()?;
     let kid = sleeper()?;
     let pid = kid.pid().to_string();
-    let (code, out, err) = cli(&["info", &pid])?;
+    let (code, out, err) = cli(&["--info", &pid])?;
     eqm!(code, 0, "stderr: {err}");
     let nonode =
         format!("no kill node: /proc/{pid}/kill is absent (is the prockill module loaded?)");
@@ -902,7 +917,7 @@ fn cli_info_no_module() -> TestResult {
     Ok(())
 }
 
-/// A dead PID: exit 1, "process exited".
+/// A dead PID: exit 1, "No such process" (as kill(1)).
 fn cli_dead_pid() -> TestResult {
     let _m = pk::load("")?;
     let dead = util::fork_fn(|| Ok(()))?;
@@ -920,14 +935,14 @@ fn cli_dead_pid() -> TestResult {
         eqm!((code, out.as_str()), (1, ""), "{args:?}: stderr {err}");
         eqm!(
             err.trim(),
-            format!("prockill: {pid}: not signalled: process exited"),
+            format!("prockill: sending signal to {pid} failed: No such process"),
             "{args:?}"
         );
     }
-    // One dead and one live PID: the live one is signalled, exit 1.
+    // One dead and one live PID: the live one is signalled, exit 64.
     let kid = sleeper()?;
     let (code, _, err) = cli(&["-s", "TERM", &pid.to_string(), &kid.pid().to_string()])?;
-    eqm!(code, 1, "stderr: {err}");
+    eqm!(code, 64, "stderr: {err}");
     expect_killed(kid, libc::SIGTERM)
 }
 
@@ -940,17 +955,119 @@ fn cli_permission() -> TestResult {
     util::as_user(|| {
         let (code, out, err) = cli(&["-s", "TERM", &pid])?;
         eqm!((code, out.as_str()), (1, ""), "stderr: {err}");
-        ensure!(
-            err.starts_with(&format!(
-                "prockill: {pid}: not signalled: permission denied"
-            )),
-            "stderr: {err:?}"
+        ensure_eq!(
+            err,
+            format!("prockill: sending signal to {pid} failed: Operation not permitted\n")
         );
         let own = sleeper()?;
-        let (code, out, err) = cli(&["-v", "-s", "TERM", &own.pid().to_string()])?;
+        let (code, out, err) = cli(&["--guarantee", "-s", "TERM", &own.pid().to_string()])?;
         eqm!(code, 0, "stderr: {err}");
         ensure!(out.contains("via node"), "{out:?}");
         expect_killed(own, libc::SIGTERM)
     })?;
     expect_alive(kid.pid())
+}
+
+// ------------------------------------------------- queued values, waiting --
+
+/// A child that exits with the `si_value` of the first `USR1` it gets
+/// (status 1 if its `si_code` is not `SI_QUEUE`), and ignores `TERM`.
+fn queue_receiver() -> Result<Child, String> {
+    extern "C" fn on_usr1(_: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+        // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO
+        // handler; _exit is async-signal-safe.
+        unsafe {
+            let code = (*info).si_code;
+            let value = (*info).si_value().sival_ptr as usize as u32 as i32;
+            libc::_exit(if code == libc::SI_QUEUE { value } else { 1 });
+        }
+    }
+    util::fork_fn(|| {
+        // SAFETY: installing handlers in the fresh child.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_usr1 as *const () as usize;
+            sa.sa_flags = libc::SA_SIGINFO;
+            libc::sigaction(libc::SIGUSR1, &sa, std::ptr::null_mut());
+            libc::signal(libc::SIGTERM, libc::SIG_IGN);
+        }
+        loop {
+            // SAFETY: pause(2).
+            unsafe { libc::pause() };
+        }
+    })
+}
+
+fn expect_exit(child: Child, want: i32) -> TestResult {
+    match child.wait_timeout(T5)? {
+        Outcome::Exited(code, _) if code == want => Ok(()),
+        other => Err(format!("target: want exit {want}, got {other:?}")),
+    }
+}
+
+/// `send_queued` with the node as backend: the value goes through the
+/// handle's pidfd (the node's UAPI has no value yet), after a probe through
+/// the node; the guarantee says pid-reuse only.
+fn queued_through_node() -> TestResult {
+    let _m = pk::load("")?;
+    let kid = queue_receiver()?;
+    pk::sleep_ms(50);
+    let p = ProcessOptions::new()
+        .revoke_on_exec(true)
+        .open(kid.pid())
+        .ctx("open")?;
+    ensure_eq!(p.backend(), Backend::Node);
+    let g = p.send_queued(Signal::USR1, 42).ctx("send_queued")?;
+    ensure_eq!(g, Guarantee::PidReuseOnly);
+    expect_exit(kid, 42)
+}
+
+/// `wait_exit` on a node-backed handle: times out while the target lives,
+/// returns its status once it is killed.
+fn wait_exit_node() -> TestResult {
+    let _m = pk::load("")?;
+    let kid = sleeper()?;
+    let p = Process::open(kid.pid()).ctx("open")?;
+    ensure_eq!(p.backend(), Backend::Node);
+    ensure!(p.pidfd().is_some(), "no pidfd");
+    ensure!(
+        p.wait_exit(Some(Duration::from_millis(50)))
+            .ctx("wait")?
+            .is_none(),
+        "exited early"
+    );
+    p.send_signal(Signal::KILL).ctx("kill")?;
+    let exit = p
+        .wait_exit(Some(T5))
+        .ctx("wait")?
+        .ok_or("no exit within 5 s")?;
+    use std::os::unix::process::ExitStatusExt;
+    ensure_eq!(exit.status().and_then(|s| s.signal()), Some(libc::SIGKILL));
+    expect_killed(kid, libc::SIGKILL)
+}
+
+/// `prockill -q 42 -s USR1 PID` with the module: the value arrives.
+fn cli_queue_node() -> TestResult {
+    let _m = pk::load("")?;
+    let kid = queue_receiver()?;
+    pk::sleep_ms(50);
+    let (code, out, err) = cli(&["-q", "42", "-s", "USR1", &kid.pid().to_string()])?;
+    eqm!((code, out.as_str()), (0, ""), "stderr: {err}");
+    expect_exit(kid, 42)
+}
+
+/// `prockill --timeout 100 KILL PID` with the module: TERM is ignored, the
+/// follow-up KILL goes through the same node handle.
+fn cli_timeout_node() -> TestResult {
+    let _m = pk::load("")?;
+    let kid = queue_receiver()?;
+    pk::sleep_ms(50);
+    let pid = kid.pid().to_string();
+    let (code, out, err) = cli(&["--verbose", "--timeout", "100", "KILL", &pid])?;
+    eqm!(code, 0, "stderr: {err}");
+    ensure_eq!(
+        out,
+        format!("sending signal 15 to pid {pid}\ntimeout, sending signal 9 to pid {pid}\n")
+    );
+    expect_killed(kid, libc::SIGKILL)
 }
