@@ -6,6 +6,7 @@
 #   make shell       interactive busybox shell in the VM (FLAVOUR=debug for the debug kernel)
 #   make bench       benchmarks on the release kernel -> docs/benchmarks.md, docs/bench-scaling.png
 #   make profile     guest instructions per operation (QEMU TCG plugin), per function
+#   make doctest     run the labs of docs/ in the VM and compare their output (qemu/doctest.sh)
 #   make setup | kernel-release | kernel-debug | module | vm-tests | initramfs
 #
 # Environment: PROCKILL_CACHE (default ~/.cache/prockill), KERNEL_SRC (use
@@ -50,3 +51,7 @@ bench:
 
 profile:
 	@./qemu/profile.sh
+
+.PHONY: doctest
+doctest:
+	@./qemu/doctest.sh
