@@ -24,17 +24,18 @@ The notation of expected output (docs/README.md, "How the labs work"):
     <*>        any text on one line, possibly none
     ...        a line of its own: any number of lines, possibly none
 
-Trailing blanks are ignored. Everything else must match exactly.
+A run of blanks (spaces or tabs) matches any run of blanks; trailing blanks
+are ignored. Everything else must match exactly.
 
 All labs of one flavour run in one boot (qemu/run --dir with the labs and
-qemu/doctest-guest.sh). Each lab is fed on standard input to a fresh
-`setsid sh` (busybox, as root, cwd /root, module loaded with default
-parameters), which is how a shell reads what a student types: the shell
-prints its errors as `sh: ...` with no line numbers. Before each command the
-transcript gets the command itself as `# CMD`, so the transcript has the
-shape of the lab. What the lab leaves running is killed (its process group)
-and the module's `revoke` parameter is reset (the module reloaded if the lab
-unloaded it) before the next lab.
+qemu/doctest-guest.sh). Each lab is fed on standard input to a fresh `sh`
+(busybox, as root, cwd /root, module loaded with default parameters), which
+is how a shell reads what a student types: the shell prints its errors as
+`sh: ...` with no line numbers, and it is the 4th exec since boot, as the
+shell of `make shell` is. Before each command the transcript gets the
+command itself as `# CMD`, so the transcript has the shape of the lab. What
+the lab leaves running is killed and the module's `revoke` parameter is
+reset (the module reloaded if the lab unloaded it) before the next lab.
 
 Prints one PASS/FAIL line per lab (with a diff on failure), then
 `N passed, N failed`. A kernel splat, a timeout or a failed boot fails every
@@ -115,12 +116,17 @@ def pattern(line):
     if line.strip() == "...":
         return None
     out, pos = [], 0
+
+    def lit(text):
+        # A run of blanks (spaces, tabs) matches any run of blanks.
+        return r"[ \t]+".join(re.escape(p) for p in re.split(r"[ \t]+", text))
+
     for m in re.finditer(r"<PID>|<N>|<T>|<\*>", line):
-        out.append(re.escape(line[pos:m.start()]))
+        out.append(lit(line[pos:m.start()]))
         tok = m.group(0)
         out.append({"<PID>": r"[0-9]+", "<N>": r"[0-9]+", "<T>": r"[0-9]+(?:\.[0-9]+)?", "<*>": r".*"}[tok])
         pos = m.end()
-    out.append(re.escape(line[pos:]))
+    out.append(lit(line[pos:]))
     return re.compile("".join(out) + r"\Z")
 
 
