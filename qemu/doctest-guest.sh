@@ -55,5 +55,6 @@ for lab in /host/labs/*.sh; do
         insmod /lib/modules/prockill.ko
     fi
     echo 0 >/sys/kernel/tracing/events/prockill/revoke/enable 2>/dev/null
+    echo >/sys/kernel/tracing/trace 2>/dev/null
 done
 exit 0
