@@ -151,6 +151,50 @@ def matches(expected, actual):
     return m(0, 0)
 
 
+def aligned(expected, actual):
+    """The expected lines as they would read had they matched: each line
+    that matches (a pattern, or actual lines taken by `...`) is replaced by
+    the actual text, so a diff against `actual` shows only real differences."""
+    pats = [pattern(l) for l in expected]
+    n, m = len(pats), len(actual)
+    INF = float("inf")
+    cost = [[INF] * (m + 1) for _ in range(n + 1)]
+    cost[n][m] = 0
+    for i in range(n, -1, -1):
+        for j in range(m, -1, -1):
+            if i == n and j == m:
+                continue
+            best = INF
+            if i < n and pats[i] is None:
+                best = min(best, cost[i + 1][j])
+                if j < m:
+                    best = min(best, cost[i][j + 1])
+            if i < n and j < m and pats[i] is not None and pats[i].match(actual[j]):
+                best = min(best, cost[i + 1][j + 1])
+            if i < n and pats[i] is not None:
+                best = min(best, 1 + cost[i + 1][j])
+            if j < m:
+                best = min(best, 1 + cost[i][j + 1])
+            cost[i][j] = best
+    out, i, j = [], 0, 0
+    while i < n or j < m:
+        c = cost[i][j]
+        if i < n and pats[i] is None and cost[i + 1][j] == c:
+            i += 1
+        elif i < n and pats[i] is None and j < m and cost[i][j + 1] == c:
+            out.append(actual[j])
+            j += 1
+        elif i < n and j < m and pats[i] is not None and pats[i].match(actual[j]) and cost[i + 1][j + 1] == c:
+            out.append(actual[j])
+            i, j = i + 1, j + 1
+        elif i < n and pats[i] is not None and 1 + cost[i + 1][j] == c:
+            out.append(expected[i])
+            i += 1
+        else:
+            j += 1
+    return out
+
+
 def shq(s):
     return "'" + s.replace("'", "'\\''") + "'"
 
@@ -181,11 +225,16 @@ def run_flavour(flavour, labs, args):
         results = os.path.join(tmp, "results")
         log = os.path.join(tmp, "console")
         total = sum(l.timeout for l in labs) + 120
-        cmd = [os.path.join(HERE, "run"), "--flavour", flavour, "--dir", d, "--results", results,
-               "--log", log, "--timeout", str(total)]
-        if args.no_build:
-            cmd.append("--no-build")
-        cmd += ["--", "sh /host/doctest-guest.sh"]
+        if not args.no_build:
+            # The kernel, module, guest binaries and image, cached after the
+            # first run; its progress (and any wait for another checkout's
+            # kernel build) shows on stderr.
+            tb = time.time()
+            if subprocess.call([os.path.join(HERE, "pk"), "image", flavour], stdout=sys.stderr) != 0:
+                return {}, f"building the {flavour} image failed", time.time() - tb
+            print(f"== doctest {flavour}: image ready in {time.time() - tb:.1f}s", file=sys.stderr, flush=True)
+        cmd = [os.path.join(HERE, "run"), "--no-build", "--flavour", flavour, "--dir", d, "--results", results,
+               "--log", log, "--timeout", str(total), "--", "sh /host/doctest-guest.sh"]
         t0 = time.time()
         with open(os.path.join(tmp, "stdout"), "w") as so:
             rc = subprocess.call(cmd, stdout=so, stderr=subprocess.STDOUT)
@@ -247,7 +296,7 @@ def main():
             continue
         print(f"== doctest: {len(group)} labs on the {flavour} kernel, one boot", file=sys.stderr, flush=True)
         out, note, took = run_flavour(flavour, group, args)
-        print(f"== doctest {flavour}: {took:.1f}s", file=sys.stderr, flush=True)
+        print(f"== doctest {flavour}: boot and labs {took:.1f}s", file=sys.stderr, flush=True)
         for n, lab in enumerate(group):
             if n not in out:
                 print(f"FAIL lab {lab.name} ({flavour}): no transcript" + (f" ({note})" if note else ""))
@@ -262,7 +311,7 @@ def main():
                 passed += 1
             else:
                 print(f"FAIL lab {lab.name} ({flavour}): output differs (- expected, + got)")
-                for d in difflib.unified_diff(exp, act, "expected", "got", lineterm="", n=2):
+                for d in difflib.unified_diff(aligned(exp, act), act, "expected", "got", lineterm="", n=2):
                     print("    " + d)
                 failed += 1
         if note:
