@@ -3,7 +3,10 @@
 #
 #   make demo        boot the release kernel, load the module, show it
 #   make test        host tests + VM suite on the debug kernel
-#   make shell       interactive busybox shell in the VM (FLAVOUR=debug for the debug kernel)
+#   make shell       interactive busybox shell in the VM (FLAVOUR=debug for the debug kernel,
+#                    FLAVOUR=debian for Debian's own kernel; also for demo)
+#   make install     build against /lib/modules/$(uname -r)/build and install (qemu/install.sh;
+#                    KERNELRELEASE=, KDIR=, DESTDIR=, LOAD=1); make uninstall
 #   make bench       benchmarks on the release kernel -> docs/benchmarks.md, docs/bench-scaling.png
 #   make profile     guest instructions per operation (QEMU TCG plugin), per function
 #   make doctest     run the labs of docs/ in the VM and compare their output (qemu/doctest.sh)
@@ -41,7 +44,7 @@ test:
 	@$(PK) test
 
 demo:
-	@$(PK) demo
+	@$(PK) demo $(FLAVOUR)
 
 shell:
 	@$(PK) shell $(FLAVOUR)
@@ -51,6 +54,19 @@ bench:
 
 profile:
 	@./qemu/profile.sh
+
+# Debian's own kernel (qemu/debian-kernel.sh; PROCKILL_DEBIAN_KERNEL picks the release).
+.PHONY: kernel-debian install uninstall
+kernel-debian:
+	@$(PK) kernel debian
+
+# A real machine (qemu/install.sh): make install [LOAD=1] / make uninstall;
+# KERNELRELEASE=, KDIR=, DESTDIR= stage an install for another kernel.
+install:
+	@./qemu/install.sh install
+
+uninstall:
+	@./qemu/install.sh uninstall
 
 .PHONY: doctest
 doctest:

@@ -26,7 +26,7 @@
 //! of [`crate::refs`], which say what keeps the object valid.
 
 use crate::policy::{self, Policy};
-use crate::refs::{ExecReadGuard, PidRef, SigLockGuard, TaskFields};
+use crate::refs::{tgid_ino, ExecReadGuard, PidRef, SigLockGuard, TaskFields};
 use crate::{ffi, registry, signal, uapi};
 use core::fmt::Write;
 use core::mem::MaybeUninit;
@@ -522,7 +522,7 @@ fn lsm_may_signal(_file: &LocalFile, _task: &Task, _sig: u32, _si_uid: bindings:
 /// reader was not trying to kill anything. Open runs in the opener, so
 /// `current`'s credentials are the file's.
 fn may_open_for_signals(file: &LocalFile, task: &Task, writable: bool) -> bool {
-    if task.tgid() == kernel::current!().tgid() {
+    if task.tgid_nr() == kernel::current!().tgid_nr() {
         return true;
     }
     let rcu = rcu::read_lock();
@@ -628,7 +628,7 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
     // The registry key. The group's pid is read through a reference, not
     // after the check above: the group's last thread may be released at
     // any moment (`__unhash_process()` clears the pointer).
-    let key = PidRef::tgid_of(&task).ok_or(ESRCH)?.ino();
+    let key = tgid_ino(&task, &rcu::read_lock()).ok_or(ESRCH)?;
     let cred = file_ref.cred().as_ptr();
     // SAFETY: `cred` is the opener's credential, held by the file; its
     // fields never change after it is committed.
@@ -665,7 +665,7 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
             foreign: !may,
             start_time,
             exec_gen,
-            opener_tgid: kernel::current!().tgid(),
+            opener_tgid: kernel::current!().tgid_nr(),
             opener_uid,
             si_uid_opener_ns,
             policy: Atomic::new(uapi::POLICY_NEVER),
@@ -869,11 +869,25 @@ pub(crate) struct FileOperations(bindings::file_operations);
 // module, which C code shares between threads by design.
 unsafe impl Sync for FileOperations {}
 
+// Only the address is used; `struct module` holds a zero-sized
+// `lock_class_key`, which the lint takes for an FFI hazard.
+#[allow(improper_ctypes)]
+extern "C" {
+    /// The module's `struct module`, made by modpost (`.gnu.linkonce.this_module`).
+    static __this_module: kernel::types::Opaque<bindings::module>;
+}
+
 /// The node's file operations; the glue installs them in each node inode
 /// (C sees a `const struct file_operations`: same layout).
 #[no_mangle]
 pub(crate) static prockill_fops: FileOperations = FileOperations(bindings::file_operations {
-    owner: kernel::module::this_module::<crate::ProcKill>().as_ptr(),
+    // The one difference between the kernels prockill supports (7.2, 7.3)
+    // that the module meets: `module!`'s `this_module` is spelled
+    // `kernel::module::this_module::<M>()` in 7.3 and `crate::THIS_MODULE`
+    // in 7.2; both are `__this_module`, which is used directly.
+    // SAFETY: Only the address is taken; the module loader builds
+    // `__this_module` at load time and it outlives every file of this module.
+    owner: unsafe { __this_module.get() },
     open: Some(pk_open),
     release: Some(pk_release),
     read: Some(pk_read),

@@ -150,14 +150,15 @@ static void pk_leave(struct srcu_ctr __percpu *scp)
  * (the registry's lock sleeps on PREEMPT_RT). Returns the token for
  * prockill_inflight_leave().
  */
-void *prockill_inflight_enter(void)
+unsigned long prockill_inflight_enter(void)
 {
-	return (void __force *)pk_enter();
+	/* An integer: GCC refuses pointer casts out of the per-CPU space. */
+	return (unsigned long)pk_enter();
 }
 
-void prockill_inflight_leave(void *token)
+void prockill_inflight_leave(unsigned long token)
 {
-	pk_leave((struct srcu_ctr __percpu __force *)token);
+	pk_leave((struct srcu_ctr __percpu *)token);
 }
 
 /*

@@ -25,8 +25,8 @@ struct pid *prockill_inode_pid(const struct inode *inode);
 struct sighand_struct *prockill_lock_sighand(struct task_struct *task, unsigned long *flags);
 void prockill_unlock_sighand(struct sighand_struct *sighand, unsigned long flags);
 void prockill_sighand_barrier(void);
-void *prockill_inflight_enter(void);
-void prockill_inflight_leave(void *token);
+unsigned long prockill_inflight_enter(void);
+void prockill_inflight_leave(unsigned long token);
 int prockill_send_signal_locked(struct task_struct *task, enum pid_type type, int sig,
 				const struct cred *opener, uid_t uid_opener_ns);
 int prockill_lsm_task_kill(struct task_struct *task, int sig, const struct cred *opener,

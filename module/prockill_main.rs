@@ -49,7 +49,7 @@ module! {
 /// (declared for C in `prockill_glue.h`).
 mod ffi {
     use kernel::bindings;
-    use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
+    use kernel::ffi::{c_int, c_uint, c_ulong};
 
     // Only pointers to these C structs cross the boundary, never the structs.
     #[allow(improper_ctypes)]
@@ -75,9 +75,9 @@ mod ffi {
         pub(crate) fn prockill_sighand_barrier();
         /// Enters the glue's SRCU read side, which unload waits out;
         /// returns the token `prockill_inflight_leave` takes.
-        pub(crate) fn prockill_inflight_enter() -> *mut c_void;
+        pub(crate) fn prockill_inflight_enter() -> c_ulong;
         /// Leaves what `prockill_inflight_enter` entered (same task).
-        pub(crate) fn prockill_inflight_leave(token: *mut c_void);
+        pub(crate) fn prockill_inflight_leave(token: c_ulong);
         /// Sends `sig` with `si_code` `SI_USER`, `si_pid` the caller and
         /// `si_uid` the real uid of `opener` (`uid_opener_ns` when the
         /// caller is in `opener`'s user namespace), to the process

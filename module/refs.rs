@@ -21,8 +21,8 @@
 //! `task_struct` (`__put_task_struct()`), so it is valid wherever the task
 //! is. Pointers *inside* it are not: `signal->pids[PIDTYPE_TGID]` is set to
 //! NULL by `__unhash_process()` when the group's last thread is released,
-//! whatever references the reader holds. It is read only through
-//! `get_task_pid()` (RCU, and NULL means "gone") or for `current`
+//! whatever references the reader holds. It is read only under RCU with a
+//! NULL check ([`tgid_ino`]; NULL means "gone") or for `current`
 //! ([`current_process_key`]), which cannot have been released.
 //!
 //! `docs/handle-life.md` ("What keeps each read valid") lists every read.
@@ -71,23 +71,6 @@ impl PidRef {
         // SAFETY: `inode` is a live procfs pid inode (safety requirement);
         // the glue returns a counted reference (or null).
         unsafe { Self::from_owned(ffi::prockill_inode_pid(inode)) }
-    }
-
-    /// The thread group's `struct pid` of `task` (`signal->pids[PIDTYPE_TGID]`),
-    /// counted; `None` once the group's last thread has been released.
-    ///
-    /// This is the read that used to follow a liveness check with a raw
-    /// dereference: the pointer can become NULL at any time for a task that
-    /// is not `current`, and only `get_task_pid()` (RCU, NULL-checked) reads
-    /// it safely.
-    pub(crate) fn tgid_of(task: &Task) -> Option<Self> {
-        // SAFETY: `task` is valid (a `&Task`), so is its signal struct.
-        // `get_task_pid()` reads the pointer under RCU and takes a reference
-        // only if it is not NULL (a pid is freed an RCU grace period after
-        // its last task leaves it).
-        let pid = unsafe { bindings::get_task_pid(task.as_ptr(), bindings::pid_type_PIDTYPE_TGID) };
-        // SAFETY: `get_task_pid()` returns null or a counted reference.
-        unsafe { Self::from_owned(pid) }
     }
 
     /// The raw pointer, valid while `self` is.
@@ -139,6 +122,32 @@ impl Drop for PidRef {
     }
 }
 
+/// The pidfs inode number of `task`'s thread group
+/// (`signal->pids[PIDTYPE_TGID]->ino`), the registry key of its process;
+/// `None` once the group's last thread has been released.
+///
+/// This is the read that used to follow a liveness check with a raw
+/// dereference: for a task that is not `current` the pointer can become
+/// NULL at any moment (`__unhash_process()` clears it when the group's last
+/// thread is released). It is read once, under RCU, and checked; the pid it
+/// leads to is freed only an RCU grace period after it was detached
+/// (`free_pid()` → `call_rcu()`), so its `ino` can be read under the same
+/// guard. No reference is taken: the number is all that is kept.
+pub(crate) fn tgid_ino(task: &Task, _rcu: &rcu::Guard) -> Option<u64> {
+    // SAFETY: `task` is valid while borrowed, and so is its signal struct;
+    // the slot is written under `tasklist_lock` by `__change_pid()` and read
+    // once here (`rcu_dereference()`).
+    let pid = unsafe {
+        core::ptr::read_volatile(
+            &(*(*task.as_ptr()).signal).pids[bindings::pid_type_PIDTYPE_TGID as usize],
+        )
+    };
+    let pid = NonNull::new(pid)?;
+    // SAFETY: Non-null under `_rcu`: the pid stays allocated until the
+    // guard is dropped; `ino` never changes after `alloc_pid()`.
+    Some(unsafe { (*pid.as_ptr()).__bindgen_anon_1.ino })
+}
+
 /// The pidfs inode number of `current`'s thread group: the registry key of
 /// the exec'ing process in the exec hook.
 pub(crate) fn current_process_key(cur: &CurrentTask) -> u64 {
@@ -167,6 +176,9 @@ pub(crate) trait TaskFields {
     fn self_exec_id(&self) -> u64;
     /// `signal->exec_update_lock`.
     fn exec_update_lock(&self) -> *mut bindings::rw_semaphore;
+    /// `tgid`, the process id in the initial namespace (the kernel crate's
+    /// `Task::tgid()` appeared in 7.3; 7.2 lacks it).
+    fn tgid_nr(&self) -> bindings::pid_t;
 }
 
 impl TaskFields for Task {
@@ -199,6 +211,12 @@ impl TaskFields for Task {
         // SAFETY: The task and its signal struct are valid while `self` is
         // borrowed; the lock is initialized at fork.
         unsafe { &raw mut (*(*self.as_ptr()).signal).exec_update_lock }
+    }
+
+    fn tgid_nr(&self) -> bindings::pid_t {
+        // SAFETY: The task is valid while `self` is borrowed; `tgid` is set
+        // at fork and never changes.
+        unsafe { (*self.as_ptr()).tgid }
     }
 }
 

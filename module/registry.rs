@@ -32,7 +32,7 @@ use crate::ffi;
 use crate::handle::Handle;
 use crate::refs::{self, TaskFields};
 use core::marker::PhantomData;
-use kernel::ffi::c_void;
+use kernel::ffi::c_ulong;
 use kernel::list::{List, ListArc};
 use kernel::prelude::*;
 use kernel::rbtree::{RBTree, RBTreeNodeReservation};
@@ -200,7 +200,7 @@ pub(crate) fn on_exec(event: &ExecEvent<'_>) {
     // PREEMPT_RT), and a sleeping task is quiescent for RCU Tasks: count
     // this task in flight, so that unload waits for it.
     let _inflight = InFlight::enter();
-    let (tgid, gen_now) = (task.tgid(), task.self_exec_id());
+    let (tgid, gen_now) = (task.tgid_nr(), task.self_exec_id());
     let module_policy = crate::policy::module_policy();
     let procs = b.procs.lock();
     let Some(entry) = procs.get(&key) else {
@@ -249,7 +249,7 @@ pub(crate) fn on_exec(event: &ExecEvent<'_>) {
 /// `token` is what `prockill_inflight_enter` returned to this task, not
 /// yet passed to `prockill_inflight_leave`.
 struct InFlight {
-    token: *mut c_void,
+    token: c_ulong,
     /// Left by the task that entered: not `Send`.
     _not_send: PhantomData<*mut ()>,
 }

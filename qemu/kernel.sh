@@ -11,7 +11,12 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 only_dir=0
 [ "${1:-}" = --dir ] && { only_dir=1; shift; }
-flavour=${1:?usage: kernel.sh [--dir] release|debug}
+flavour=${1:?usage: kernel.sh [--dir] release|debug|debian}
+# debian: Debian's own kernel (not built here), prepared by qemu/debian-kernel.sh.
+if [ "$flavour" = debian ]; then
+    if ((only_dir)); then exec bash "$here/debian-kernel.sh" --dir; fi
+    exec bash "$here/debian-kernel.sh" build
+fi
 CACHE=${PROCKILL_CACHE:-$HOME/.cache/prockill}
 [ -f "$CACHE/kernel-src.path" ] || { echo "kernel.sh: no kernel source yet: run 'make setup' (qemu/setup.sh) first" >&2; exit 1; }
 SRC=$(cat "$CACHE/kernel-src.path")
@@ -33,6 +38,11 @@ key=$( { echo "$SRC"; make -s -C "$SRC" kernelversion; cat "${frags[@]}"; echo "
 out=$CACHE/build/$flavour-$key
 if ((only_dir)); then
     [ -f "$out/.prockill-built" ] || { echo "kernel.sh: the $flavour kernel for these inputs is not built: run 'make kernel-$flavour'" >&2; exit 1; }
+    echo "$out"; exit 0
+fi
+# A finished build needs no lock (another flavour may be building).
+if [ -f "$out/.prockill-built" ] && [ -f "$out/Module.symvers" ]; then
+    ln -sfn "$out" "$CACHE/build/$flavour"
     echo "$out"; exit 0
 fi
 # One kernel build at a time, whatever the flavour: 2 cores (make test and a
