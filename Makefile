@@ -9,6 +9,7 @@
 #                    KERNELRELEASE=, KDIR=, DESTDIR=, LOAD=1); make uninstall
 #   make bench       benchmarks on the release kernel -> docs/benchmarks.md, docs/bench-scaling.png
 #   make profile     guest instructions per operation (QEMU TCG plugin), per function
+#   make doctest     run the labs of docs/ in the VM and compare their output (qemu/doctest.sh)
 #   make setup | kernel-release | kernel-debug | module | vm-tests | initramfs
 #
 # Environment: PROCKILL_CACHE (default ~/.cache/prockill), KERNEL_SRC (use
@@ -66,3 +67,7 @@ install:
 
 uninstall:
 	@./qemu/install.sh uninstall
+
+.PHONY: doctest
+doctest:
+	@./qemu/doctest.sh

@@ -925,7 +925,7 @@ fn bench_send(cfg: &Cfg, rep: &mut Report, target: i32) -> Res<()> {
     rep.md(
         "The write pays for `write(2)` itself: its VFS layers and the copy of the text cost more than everything \
          `pidfd_send_signal()` does with its fd, while the module's own checks and send cost what the kernel's own do \
-         (counted below, in *Guest code per operation*; [handle-life.md](handle-life.md) §7 takes a write apart). \
+         (counted below, in *Guest code per operation*; [handle-life.md](handle-life.md) §8 takes a write apart). \
          The SEND ioctl is the binary twin of the write, and what the crate uses.",
     );
     rep.md("");
