@@ -6,6 +6,8 @@
 #   make shell       interactive busybox shell in the VM (FLAVOUR=debug for the debug kernel)
 #   make bench       benchmarks on the release kernel -> docs/benchmarks.md, docs/bench-scaling.png
 #   make profile     guest instructions per operation (QEMU TCG plugin), per function
+#   make fuzz        the race engine pk-fuzz on the debug kernel (FLAVOUR=release for release;
+#                    PROCKILL_FUZZ_SECS, default 1800; PROCKILL_FUZZ_SEED replays a run)
 #   make setup | kernel-release | kernel-debug | module | vm-tests | initramfs
 #
 # Environment: PROCKILL_CACHE (default ~/.cache/prockill), KERNEL_SRC (use
@@ -14,8 +16,10 @@
 
 PK := ./qemu/pk
 FLAVOUR ?= release
+# `make fuzz` defaults to the debug kernel unless FLAVOUR is given.
+FUZZ_FLAVOUR := $(if $(filter command line environment,$(origin FLAVOUR)),$(FLAVOUR),debug)
 
-.PHONY: all setup kernel-release kernel-debug module vm-tests initramfs test demo shell bench profile
+.PHONY: all setup kernel-release kernel-debug module vm-tests initramfs test demo shell bench profile fuzz
 all: test
 
 setup:
@@ -50,3 +54,6 @@ bench:
 
 profile:
 	@./qemu/profile.sh
+
+fuzz:
+	@FLAVOUR=$(FUZZ_FLAVOUR) ./qemu/fuzz.sh

@@ -10,6 +10,7 @@
 use crate::harness::Test;
 
 pub mod crate_vm;
+pub mod fuzz;
 pub mod harness;
 pub mod module;
 pub mod node;
@@ -24,6 +25,7 @@ pub fn all() -> Vec<Test> {
         node::TESTS,
         revoke::TESTS,
         crate_vm::TESTS,
+        fuzz::TESTS,
     ]
     .concat()
 }
