@@ -9,7 +9,8 @@
 # (default: random, printed: `PROCKILL_FUZZ_SEED=N make fuzz` replays the
 # same choices) and PROCKILL_FUZZ_PROCS worker processes (default 6). Then,
 # if qemu/trinity-guest.sh exists, it runs in the same guest for
-# PROCKILL_TRINITY_SECS seconds (default 300).
+# PROCKILL_TRINITY_SECS seconds (default 300). PROCKILL_FUZZ_ARGS adds
+# pk-fuzz options, e.g. '--weights forkstorm=0,chain=60' (the episode mix).
 #
 # Fails on any kernel splat (qemu/run checks the console), any VIOLATION
 # line, a guest that hangs or dies. Prints the ops/s figure. PROCKILL_SMP=1
@@ -26,11 +27,13 @@ case $flavour in release|debug) ;; *) die "FLAVOUR must be release or debug" ;; 
 secs=${PROCKILL_FUZZ_SECS:-1800}
 seed=${PROCKILL_FUZZ_SEED:-$(( (RANDOM << 15 | RANDOM) % 1000000000 ))}
 procs=${PROCKILL_FUZZ_PROCS:-6}
+extra=${PROCKILL_FUZZ_ARGS:-}
+[[ $extra =~ ^[-a-z0-9=,\ ]*$ ]] || die "PROCKILL_FUZZ_ARGS: unexpected characters"
 trinity_secs=${PROCKILL_TRINITY_SECS:-300}
 for v in "$secs" "$seed" "$procs" "$trinity_secs"; do
     [[ $v =~ ^[0-9]+$ ]] || die "PROCKILL_FUZZ_SECS, _SEED, _PROCS and PROCKILL_TRINITY_SECS must be numbers"
 done
-echo "fuzz: $flavour kernel, seed $seed, ${secs}s, $procs workers (replay: PROCKILL_FUZZ_SEED=$seed PROCKILL_FUZZ_SECS=$secs FLAVOUR=$flavour make fuzz)" >&2
+echo "fuzz: $flavour kernel, seed $seed, ${secs}s, $procs workers${extra:+, $extra} (replay: PROCKILL_FUZZ_SEED=$seed PROCKILL_FUZZ_SECS=$secs FLAVOUR=$flavour make fuzz)" >&2
 
 "$here/pk" image "$flavour" >&2
 
@@ -42,7 +45,7 @@ cat >"$work/fuzz-guest.sh" <<GUEST
 #!/bin/sh
 set -o pipefail
 rc=0
-pk-fuzz --seed $seed --secs $secs --procs $procs 2>&1 | tee /dev/ttyS1 || rc=\$?
+pk-fuzz --seed $seed --secs $secs --procs $procs $extra 2>&1 | tee /dev/ttyS1 || rc=\$?
 echo "PK-FUZZ-STATUS \$rc" >/dev/ttyS1
 # ---- trinity hook (qemu/trinity-guest.sh, added by the trinity phase) ----
 if [ -f /host/trinity-guest.sh ]; then

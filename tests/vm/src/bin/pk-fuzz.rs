@@ -250,6 +250,8 @@ struct Slot {
     th: [TEnt; NTHR],
 }
 const NOEXEC: u32 = 1;
+/// The target is PID 1 of a new PID namespace, a child of the forked process.
+const NSINIT: u32 = 2;
 
 #[repr(C)]
 struct Intent {
@@ -623,12 +625,17 @@ fn release_sender_of(pid: i32) {
 }
 
 /// What an opener knows of a handle.
+const MLEN: usize = 64;
+
 struct Meta {
     /// CLASS_P / CLASS_T, 0: unresolved (only probes of 0 and garbage).
     class: u64,
     target: u64,
     slot: usize,
     slot_piid: u64,
+    /// The target's pid (global) and pidfs inode, from INFO.
+    pid: i32,
+    ino: u64,
     writable: bool,
     opath: bool,
     strict: AtomicU64,
@@ -643,6 +650,8 @@ impl Meta {
             target: 0,
             slot: 0,
             slot_piid: 0,
+            pid: 0,
+            ino: 0,
             writable,
             opath,
             strict: AtomicU64::new(0),
@@ -706,8 +715,8 @@ impl Meta {
         slot.exec_seq.load(Acquire) >= exec_threshold(st - 1)
     }
 
-    fn to_bytes(&self) -> [u8; 48] {
-        let mut b = [0u8; 48];
+    fn to_bytes(&self) -> [u8; MLEN] {
+        let mut b = [0u8; MLEN];
         let w = [
             self.class,
             self.target,
@@ -717,6 +726,8 @@ impl Meta {
             u64::from(self.writable)
                 | u64::from(self.opath) << 1
                 | u64::from(self.revoked.load(Relaxed)) << 2,
+            self.pid as u64,
+            self.ino,
         ];
         for (i, v) in w.iter().enumerate() {
             b[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
@@ -724,13 +735,15 @@ impl Meta {
         b
     }
 
-    fn from_bytes(b: &[u8; 48]) -> Meta {
+    fn from_bytes(b: &[u8; MLEN]) -> Meta {
         let r = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().unwrap());
         Meta {
             class: r(0),
             target: r(1),
             slot: (r(2) as usize).min(NSLOTS - 1),
             slot_piid: r(3),
+            pid: r(6) as i32,
+            ino: r(7),
             writable: r(5) & 1 != 0,
             opath: r(5) & 2 != 0,
             strict: AtomicU64::new(r(4)),
@@ -850,6 +863,17 @@ fn image_main() -> ! {
     PIID.store(env("PKF_PIID"), Relaxed);
     TIID.with(|t| t.set(tiid));
     let sl = &shm().slots[slot];
+    if sl.piid.load(Acquire) != PIID.load(Relaxed) || sl.pid.load(Relaxed) != global_pid() {
+        eprintln!(
+            "pk-fuzz: note: image of piid {} (pid {}) finds slot {slot} taken by piid {} (pid {})",
+            PIID.load(Relaxed),
+            global_pid(),
+            sl.piid.load(Relaxed),
+            sl.pid.load(Relaxed)
+        );
+        // SAFETY: leaving.
+        unsafe { libc::_exit(0) };
+    }
     let seq = sl.exec_seq.load(Acquire);
     MY_EXEC_SEQ.store(seq + 1, Relaxed);
     // Every other thread of the old image is gone (de_thread waited for them).
@@ -1053,6 +1077,7 @@ fn target_loop(cfg: TargetCfg) -> ! {
                         libc::setresuid(util::USER_UID, util::USER_UID, util::USER_UID);
                     }
                     setup_dumpable();
+                    pk::die_with_parent();
                 }
             }
             4 => {
@@ -1154,6 +1179,7 @@ fn fork_target(cfg: TargetCfg, uid1000: bool, newpid: bool) -> i32 {
                 target_start(cfg);
             }
             if c > 0 {
+                shm().slots[cfg.slot].flags.fetch_or(NSINIT, Release);
                 // SAFETY: reaping our child.
                 unsafe { libc::waitpid(c, std::ptr::null_mut(), 0) };
                 mark_dead(cfg.slot);
@@ -1260,6 +1286,8 @@ fn resolve(fd: RawFd, slot: usize, seq0: u64, piid0: u64, writable: bool) -> Met
     }
     m.class = class;
     m.target = target;
+    m.pid = info.pid;
+    m.ino = info.pidfs_ino;
     m.slot = slot;
     m.slot_piid = piid0;
     m
@@ -1389,11 +1417,24 @@ fn sig_text(rng: &mut Rng, sig: i32) -> Vec<u8> {
     t.into_bytes()
 }
 
+static NOTED: AtomicBool = AtomicBool::new(false);
+
 /// What a send attempt on `h` may do: (must fail, reason).
 fn must_fail(h: &H) -> Option<&'static str> {
     if h.m.revoked.load(Relaxed) {
         Some("succeeded on a handle already observed revoked")
     } else if h.m.dead() {
+        if h.m.class == CLASS_P && h.m.pid > 0 && pid_ino(h.m.pid, false) == h.m.ino {
+            // The process is still there: the engine's own bookkeeping is
+            // wrong, not the module. Say so (once per process), no violation.
+            if !NOTED.swap(true, Relaxed) {
+                eprintln!(
+                    "pk-fuzz: note: slot {} says process {} (pid {}) is gone but it is not",
+                    h.m.slot, h.m.target, h.m.pid
+                );
+            }
+            return None;
+        }
         Some("succeeded though its target is known gone (reaped, or a thread destroyed by an exec)")
     } else if h.m.exec_revoked() {
         Some("succeeded though SET_POLICY(exec) was set before a completed exec of the target")
@@ -1403,8 +1444,33 @@ fn must_fail(h: &H) -> Option<&'static str> {
 }
 
 fn report_send(h: &H, how: &str, what: &str, why: &str) {
+    let sl = &shm().slots[h.m.slot];
+    let ent = sl
+        .th
+        .iter()
+        .find(|e| e.tiid.load(Relaxed) == h.m.target)
+        .map(|e| {
+            format!(
+                "entry state {} tid {}",
+                e.state.load(Relaxed),
+                e.tid.load(Relaxed)
+            )
+        })
+        .unwrap_or_default();
+    let same = pid_ino(h.m.pid, h.m.class == CLASS_T) == h.m.ino;
     violation(format!(
-        "{how} {what:?} {why} (class {}, target id {}, slot {}, pid {})",
+        "{how} {what:?} {why} (slot state {} exec_seq {}, {ent}, pid {} still has that ino: {same}) \
+         ({})",
+        sl.state.load(Relaxed),
+        sl.exec_seq.load(Relaxed),
+        h.m.pid,
+        report_tail(h)
+    ));
+}
+
+fn report_tail(h: &H) -> String {
+    format!(
+        "class {}, target id {}, slot {}, pid {}, opened on pid {} ino {}",
         match h.m.class {
             CLASS_P => "process",
             CLASS_T => "thread",
@@ -1412,8 +1478,10 @@ fn report_send(h: &H, how: &str, what: &str, why: &str) {
         },
         h.m.target,
         h.m.slot,
-        shm().slots[h.m.slot].pid.load(Relaxed)
-    ));
+        shm().slots[h.m.slot].pid.load(Relaxed),
+        h.m.pid,
+        h.m.ino
+    )
 }
 
 fn op_write(c: &mut OpCtx, i: usize) {
@@ -1686,7 +1754,7 @@ fn send_h(sock: RawFd, h: &H) -> bool {
 }
 
 fn recv_h(sock: RawFd) -> Option<H> {
-    let mut data = [0u8; 48];
+    let mut data = [0u8; MLEN];
     let mut iov = libc::iovec {
         iov_base: data.as_mut_ptr().cast(),
         iov_len: data.len(),
@@ -1715,7 +1783,7 @@ fn recv_h(sock: RawFd) -> Option<H> {
     };
     // SAFETY: a new fd we own.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let m = if r == 48 {
+    let m = if r == MLEN as isize {
         Meta::from_bytes(&data)
     } else {
         Meta::unresolved(false, false)
@@ -1891,28 +1959,37 @@ fn ep_host(rng: &mut Rng, ms: u64) {
         if pid < 0 {
             mark_dead(slot);
         } else {
-            kids.push((pid, slot));
+            kids.push((pid, slot, newpid));
         }
     }
     reap_all(kids, ms + 5000);
 }
 
-fn reap_all(mut kids: Vec<(i32, usize)>, max_ms: u64) {
+/// Reap the targets (pid, slot); mark their slots dead. A target that is
+/// PID 1 of a new namespace is a child of the forked process: that one
+/// marks the slot when it has reaped it, or, if it died first, main does
+/// when it reaps the orphan.
+fn reap_all(mut kids: Vec<(i32, usize, bool)>, max_ms: u64) {
     let end = now_ns() + max_ms * 1_000_000;
     while !kids.is_empty() {
-        kids.retain(|&(pid, slot)| {
+        kids.retain(|&(pid, slot, _)| {
             let mut st = 0;
             // SAFETY: reaping our own child.
             let r = unsafe { libc::waitpid(pid, &mut st, libc::WNOHANG) };
             if r == pid || r < 0 {
-                mark_dead(slot);
+                if shm().slots[slot].flags.load(Acquire) & NSINIT == 0 {
+                    mark_dead(slot);
+                }
                 false
             } else {
                 true
             }
         });
         if now_ns() > end || stopping() {
-            for &(pid, _) in &kids {
+            for &(pid, slot, ns) in &kids {
+                if ns && shm().slots[slot].flags.load(Acquire) & NSINIT != 0 {
+                    let _ = pk::kill(shm().slots[slot].pid.load(Relaxed), libc::SIGKILL);
+                }
                 let _ = pk::kill(pid, libc::SIGKILL);
             }
         }
@@ -2072,17 +2149,23 @@ fn ep_chain(rng: &mut Rng, ms: u64) {
     let mut after = 0;
     let end = now_ns() + (ms + 5000) * 1_000_000;
     loop {
-        let mut st = 0;
-        // SAFETY: reaping our own child.
-        let r = unsafe { libc::waitpid(pid, &mut st, libc::WNOHANG) };
-        if r == pid || r < 0 {
-            mark_dead(slot);
+        if after > 0 {
+            // Reaped: a few more rounds on the dead target's handles (the
+            // slot may already belong to another target: never mark it again).
             after += 1;
             if after > 4 {
                 break;
             }
+        } else {
+            let mut st = 0;
+            // SAFETY: reaping our own child.
+            let r = unsafe { libc::waitpid(pid, &mut st, libc::WNOHANG) };
+            if r == pid || r < 0 {
+                mark_dead(slot);
+                after = 1;
+            }
         }
-        if now_ns() > end || stopping() {
+        if after == 0 && (now_ns() > end || stopping()) {
             let _ = pk::kill(pid, libc::SIGKILL);
         }
         if shm().pause.load(Relaxed) != 0 {
@@ -2090,7 +2173,7 @@ fn ep_chain(rng: &mut Rng, ms: u64) {
             continue;
         }
         // A node of the current leader thread (or the process), by path or dir fd.
-        if sl.state.load(Acquire) == LIVE && c.hs.len() < 8 && c.rng.chance(40) {
+        if after == 0 && sl.state.load(Acquire) == LIVE && c.hs.len() < 8 && c.rng.chance(40) {
             let seq0 = sl.exec_seq.load(Acquire);
             let piid0 = sl.piid.load(Acquire);
             let thread = c.rng.chance(75);
@@ -2222,9 +2305,13 @@ fn policy_changer(mut rng: Rng) {
 
 // ------------------------------------------------------------------ main --
 
-fn worker(mut rng: Rng) {
+/// Episode weights: opener, host, forkstorm, chain.
+const WEIGHTS: [u64; 4] = [30, 25, 20, 25];
+const EPISODES: [&str; 4] = ["opener", "host", "forkstorm", "chain"];
+
+fn worker(mut rng: Rng, weights: [u64; 4]) {
     while !stopping() {
-        let kind = rng.weighted(&[30, 25, 20, 25]);
+        let kind = rng.weighted(&weights);
         let ms = rng.range(1000, 4000);
         let seed = rng.next();
         count(Op::Episode);
@@ -2263,6 +2350,15 @@ fn worker(mut rng: Rng) {
     }
 }
 
+fn counts_text(s: &Shm) -> String {
+    let per: Vec<String> = OP_NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("{n} {}", s.counts[i].load(Relaxed)))
+        .collect();
+    per.join(", ")
+}
+
 fn module_loaded() -> bool {
     util::module_info(util::MODULE_NAME)
         .map(|m| m.is_some())
@@ -2277,7 +2373,9 @@ fn out(line: &str) {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: pk-fuzz [--seed N] [--secs S] [--procs P] [--no-module]");
+    eprintln!(
+        "usage: pk-fuzz [--seed N] [--secs S] [--procs P] [--weights opener=W,host=W,forkstorm=W,chain=W] [--no-module]"
+    );
     std::process::exit(2);
 }
 
@@ -2290,6 +2388,7 @@ fn main() {
     let mut secs = 60u64;
     let mut procs = 6u64;
     let mut use_module = true;
+    let mut weights = WEIGHTS;
     let mut i = 1;
     while i < args.len() {
         let v = args.get(i + 1).and_then(|v| v.parse::<u64>().ok());
@@ -2297,6 +2396,20 @@ fn main() {
             "--seed" => seed = Some(v.unwrap_or_else(|| usage())),
             "--secs" => secs = v.unwrap_or_else(|| usage()),
             "--procs" => procs = v.unwrap_or_else(|| usage()).clamp(1, 64),
+            "--weights" => {
+                // NAME=W,... over opener, host, forkstorm, chain.
+                for kv in args.get(i + 1).unwrap_or_else(|| usage()).split(',') {
+                    let (k, v) = kv.split_once('=').unwrap_or_else(|| usage());
+                    let j = EPISODES
+                        .iter()
+                        .position(|e| *e == k)
+                        .unwrap_or_else(|| usage());
+                    weights[j] = v.parse().unwrap_or_else(|_| usage());
+                }
+                if weights.iter().sum::<u64>() == 0 {
+                    usage();
+                }
+            }
             "--no-module" => {
                 // Smoke-testing the engine itself where the module is absent.
                 use_module = false;
@@ -2313,8 +2426,14 @@ fn main() {
         unsafe { libc::getrandom(b.as_mut_ptr().cast(), 8, 0) };
         u64::from_le_bytes(b) % 1_000_000_000
     });
+    let wtext: Vec<String> = EPISODES
+        .iter()
+        .zip(weights)
+        .map(|(e, w)| format!("{e}={w}"))
+        .collect();
+    let wtext = wtext.join(",");
     out(&format!(
-        "pk-fuzz: seed {seed} (replay: pk-fuzz --seed {seed} --secs {secs} --procs {procs})"
+        "pk-fuzz: seed {seed} (replay: pk-fuzz --seed {seed} --secs {secs} --procs {procs} --weights {wtext})"
     ));
     let exe = std::fs::read_link("/proc/self/exe")
         .map(|p| p.to_string_lossy().into_owned())
@@ -2365,7 +2484,7 @@ fn main() {
         }
         spawn(Box::new(move || policy_changer(prng)));
         for r in wrngs {
-            spawn(Box::new(move || worker(r)));
+            spawn(Box::new(move || worker(r, weights)));
         }
         for p in kids {
             // SAFETY: reaping our children.
@@ -2447,6 +2566,9 @@ fn main() {
             ));
             last_ops = ops;
             next_tick = el + 1;
+            if el % 10 == 0 {
+                out(&format!("pk-fuzz: counts: {}", counts_text(s)));
+            }
         }
         let busy = s.cyc_busy.load(Relaxed);
         if busy != 0 && now_ns() - busy > 30_000_000_000 && !hang_reported {
@@ -2519,12 +2641,7 @@ fn main() {
     }
     print_viols(&mut printed);
     let ops = total(s);
-    let per: Vec<String> = OP_NAMES
-        .iter()
-        .enumerate()
-        .map(|(i, n)| format!("{n} {}", s.counts[i].load(Relaxed)))
-        .collect();
-    out(&format!("pk-fuzz: counts: {}", per.join(", ")));
+    out(&format!("pk-fuzz: counts: {}", counts_text(s)));
     out(&format!(
         "pk-fuzz: {:.0} ops/s over {el:.1}s (seed {seed}, {procs} workers)",
         ops as f64 / el
