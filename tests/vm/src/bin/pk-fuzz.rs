@@ -2000,11 +2000,13 @@ fn reap_all(mut kids: Vec<(i32, usize, bool)>, max_ms: u64) {
 /// Children that exit at once, and threads opening `kill` through a dir fd
 /// of the newest one.
 fn ep_forkstorm(rng: &mut Rng, ms: u64) {
-    if rng.chance(50) && util::drop_privileges(util::USER_UID, util::USER_GID).is_ok() {
+    if rng.chance(70) && util::drop_privileges(util::USER_UID, util::USER_GID).is_ok() {
         setup_dumpable();
         pk::die_with_parent();
     }
     let auto = rng.chance(70);
+    // Children exit at once, or after a short spin (0-500 us).
+    let linger = if rng.chance(50) { rng.range(1, 500) } else { 0 };
     if auto {
         pk::ignore(libc::SIGCHLD);
     }
@@ -2012,7 +2014,7 @@ fn ep_forkstorm(rng: &mut Rng, ms: u64) {
     let newest_pid = Arc::new(AtomicI32::new(-1));
     let end = now_ns() + ms * 1_000_000;
     let mut ts = Vec::new();
-    for _ in 0..rng.range(2, 3) {
+    for _ in 0..rng.range(2, 4) {
         let (nw, np) = (newest.clone(), newest_pid.clone());
         let mut r = rng.split();
         ts.push(
@@ -2070,6 +2072,10 @@ fn ep_forkstorm(rng: &mut Rng, ms: u64) {
         // SAFETY: the child only calls _exit.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
+            if linger > 0 {
+                let t = now_ns() + linger * 1000;
+                while now_ns() < t {}
+            }
             // SAFETY: leaving at once.
             unsafe { libc::_exit(0) };
         }
@@ -2247,7 +2253,7 @@ fn cycler(mut rng: Rng, ko: String) {
         }
         let quiesce = now_ns() >= next_pause;
         if quiesce {
-            next_pause = now_ns() + rng.range(4000, 10000) * 1_000_000;
+            next_pause = now_ns() + rng.range(8000, 20000) * 1_000_000;
             s.pause.store(1, SeqCst);
             sleep_ms(rng.range(20, 150));
         }
@@ -2276,6 +2282,8 @@ fn cycler(mut rng: Rng, ko: String) {
             }
             sleep_ms(10);
         }
+        // Openers go on while the module is away and while it loads.
+        s.pause.store(0, SeqCst);
         if removed {
             sleep_ms(rng.range(0, 300));
             let p = ["", "revoke=setid", "revoke=exec", "revoke=never"][rng.below(4) as usize];
@@ -2306,7 +2314,7 @@ fn policy_changer(mut rng: Rng) {
 // ------------------------------------------------------------------ main --
 
 /// Episode weights: opener, host, forkstorm, chain.
-const WEIGHTS: [u64; 4] = [30, 25, 20, 25];
+const WEIGHTS: [u64; 4] = [25, 20, 30, 25];
 const EPISODES: [&str; 4] = ["opener", "host", "forkstorm", "chain"];
 
 fn worker(mut rng: Rng, weights: [u64; 4]) {
