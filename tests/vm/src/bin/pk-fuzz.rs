@@ -280,6 +280,11 @@ struct Viol {
 struct Shm {
     stop: AtomicU32,
     pause: AtomicU32,
+    /// Non-zero while a "quiet" chain episode runs: the others hold off
+    /// creating tasks (fork, threads), so a task_struct freed by an exec is
+    /// there for the chain's next thread to reuse.
+    /// (A deadline, in CLOCK_MONOTONIC ns: self-healing if the episode dies.)
+    quiet: AtomicU64,
     next_id: AtomicU64,
     nviol: AtomicU64,
     cyc_busy: AtomicU64,
@@ -991,9 +996,18 @@ fn do_exec(slot: usize, plan: &ExecPlan, foreign: bool) {
 }
 
 /// Fork children that exit at once (SIGCHLD ignored: auto-reaped; else waited).
+/// Hold off creating tasks while a quiet chain runs (at most 2 s).
+fn quiet_point() {
+    let t0 = now_ns();
+    while now_ns() < shm().quiet.load(Relaxed) && now_ns() - t0 < 2_000_000_000 && !stopping() {
+        sleep_ms(2);
+    }
+}
+
 fn fork_burst(rng: &mut Rng, reap: bool) {
     let n = rng.range(1, 12);
     for _ in 0..n {
+        quiet_point();
         count(Op::Fork);
         // SAFETY: the child only calls _exit.
         let pid = unsafe { libc::fork() };
@@ -1020,7 +1034,7 @@ fn target_loop(cfg: TargetCfg) -> ! {
         unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
     }
     if cfg.mode == Mode::Chain {
-        sleep_ms(rng.range(5, 60));
+        sleep_ms(rng.range(2, 40));
         if cfg.chain_left > 0 && now_ns() < cfg.deadline && !stopping() {
             let plan = image_plan(&cfg, 0, rng.next(), cfg.chain_left - 1);
             if rng.chance(10) {
@@ -1129,6 +1143,7 @@ fn target_loop(cfg: TargetCfg) -> ! {
 }
 
 fn spawn_target_thread(rng: &mut Rng, slot: usize, threads: &Arc<AtomicU32>, max_ms: u64) {
+    quiet_point();
     let life = rng.range(1, max_ms);
     let forks = rng.chance(20);
     let mut r2 = rng.split();
@@ -2068,6 +2083,7 @@ fn ep_forkstorm(rng: &mut Rng, ms: u64) {
         );
     }
     while now_ns() < end && !stopping() {
+        quiet_point();
         count(Op::Fork);
         // SAFETY: the child only calls _exit.
         let pid = unsafe { libc::fork() };
@@ -2135,13 +2151,19 @@ fn ep_chain(rng: &mut Rng, ms: u64) {
         slot,
         mode: Mode::Chain,
         deadline: now_ns() + ms * 1_000_000,
-        chain_left: rng.range(2, 6) as u32,
+        chain_left: rng.range(2, 8) as u32,
         seed: rng.next(),
     };
     let pid = fork_target(cfg, false, false);
     if pid < 0 {
         mark_dead(slot);
         return;
+    }
+    let quiet = rng.chance(40);
+    if quiet {
+        shm()
+            .quiet
+            .fetch_max(now_ns() + ms.min(1500) * 1_000_000, SeqCst);
     }
     let mut c = OpCtx {
         rng: rng.split(),
@@ -2169,6 +2191,9 @@ fn ep_chain(rng: &mut Rng, ms: u64) {
             if r == pid || r < 0 {
                 mark_dead(slot);
                 after = 1;
+                if quiet {
+                    shm().quiet.store(0, SeqCst);
+                }
             }
         }
         if after == 0 && (now_ns() > end || stopping()) {
@@ -2322,6 +2347,7 @@ fn worker(mut rng: Rng, weights: [u64; 4]) {
         let kind = rng.weighted(&weights);
         let ms = rng.range(1000, 4000);
         let seed = rng.next();
+        quiet_point();
         count(Op::Episode);
         // SAFETY: the worker is single-threaded; the child runs one episode.
         let pid = unsafe { libc::fork() };
