@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `pk-fuzz --seed N --secs S [--procs P]`: an adversarial race engine for
-//! the kill node, run in the guest as root (`make fuzz`, `qemu/fuzz.sh`).
+//! `pk-fuzz [--seed N] [--secs S] [--procs P] [--weights opener=W,host=W,
+//! forkstorm=W,chain=W] [--no-module]`: an adversarial race engine for the
+//! kill node, run in the guest as root (`make fuzz`, `qemu/fuzz.sh`). It
+//! loads the module if it is not loaded and leaves it as it found it;
+//! `--no-module` (no loading, no cycler) only smoke-tests the engine.
 //!
 //! P worker processes run *episodes* one after another, each chosen from a
 //! seeded PRNG (the seed is printed first, so a run replays the same choices;
@@ -23,7 +26,11 @@
 //!   dir fd of the newest child, read it and close it;
 //! - `chain`: a target whose threads exec one after another (non-leader
 //!   execs), while the episode holds nodes of each image's leader thread
-//!   and keeps writing to them.
+//!   and keeps writing to them; half of them pinned to CPU 0, 40% "quiet"
+//!   (the other episodes hold off forks and thread spawns for up to 1.5 s,
+//!   so a freed task_struct is there for the chain's next thread).
+//!
+//! Default weights: opener 25, host 20, forkstorm 30, chain 25.
 //!
 //! Beside them, a module cycler (`rmmod` / `insmod` while everything runs:
 //! each must succeed or fail with an expected errno, and return) and a
