@@ -547,7 +547,7 @@ fn check_probe(sig: i32, code: i32, spid: i32) {
             ok = true; // being rewritten: give up on this signal
             continue;
         }
-        if c != class {
+        if c & 0xff != class || (c >> 8) as i32 != sig {
             continue;
         }
         any = true;
@@ -645,6 +645,9 @@ struct Meta {
     target: u64,
     slot: usize,
     slot_piid: u64,
+    /// The one probe signal sent through this handle (of its class), so a
+    /// receiver can tell this sender's handles apart.
+    sig: i32,
     /// The target's pid (global) and pidfs inode, from INFO.
     pid: i32,
     ino: u64,
@@ -662,6 +665,7 @@ impl Meta {
             target: 0,
             slot: 0,
             slot_piid: 0,
+            sig: 0,
             pid: 0,
             ino: 0,
             writable,
@@ -686,7 +690,7 @@ impl Meta {
         let p = snd.head.fetch_add(1, AcqRel);
         let it = &snd.ring[p as usize % NRING];
         it.seq.store(0, Release);
-        it.class.store(self.class, Relaxed);
+        it.class.store(self.class | (self.sig as u64) << 8, Relaxed);
         it.target.store(self.target, Relaxed);
         it.strict.store(self.strict.load(Relaxed), Relaxed);
         it.seq.store(p + 1, Release);
@@ -730,7 +734,7 @@ impl Meta {
     fn to_bytes(&self) -> [u8; MLEN] {
         let mut b = [0u8; MLEN];
         let w = [
-            self.class,
+            self.class | (self.sig as u64) << 8,
             self.target,
             self.slot as u64,
             self.slot_piid,
@@ -750,7 +754,8 @@ impl Meta {
     fn from_bytes(b: &[u8; MLEN]) -> Meta {
         let r = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().unwrap());
         Meta {
-            class: r(0),
+            class: r(0) & 0xff,
+            sig: (r(0) >> 8) as i32,
             target: r(1),
             slot: (r(2) as usize).min(NSLOTS - 1),
             slot_piid: r(3),
@@ -1307,6 +1312,8 @@ fn resolve(fd: RawFd, slot: usize, seq0: u64, piid0: u64, writable: bool) -> Met
         m.revoked.store(true, Relaxed);
     }
     m.class = class;
+    let sigs = if class == CLASS_T { T_SIGS } else { P_SIGS };
+    m.sig = sigs[(new_id() % 4) as usize];
     m.target = target;
     m.pid = info.pid;
     m.ino = info.pidfs_ino;
@@ -1509,16 +1516,11 @@ fn report_tail(h: &H) -> String {
 fn op_write(c: &mut OpCtx, i: usize) {
     let h = &c.hs[i];
     let rng = &mut c.rng;
-    let sigs: &[i32] = if h.m.class == CLASS_T {
-        &T_SIGS
-    } else {
-        &P_SIGS
-    };
     let (payload, garbage) = if h.m.class != 0 && rng.chance(65) {
         let sig = if h.m.class == CLASS_P && rng.chance(1) {
             libc::SIGTERM
         } else {
-            *rng.pick(sigs)
+            h.m.sig
         };
         h.m.post(false);
         (sig_text(rng, sig), false)
@@ -1555,16 +1557,8 @@ fn op_write(c: &mut OpCtx, i: usize) {
 fn op_send(c: &mut OpCtx, i: usize) {
     let h = &c.hs[i];
     let (sig, flags) = if h.m.class != 0 {
-        let sigs: &[i32] = if h.m.class == CLASS_T {
-            &T_SIGS
-        } else {
-            &P_SIGS
-        };
         h.m.post(false);
-        (
-            *c.rng.pick(sigs) as u32,
-            if c.rng.chance(3) { 1 } else { 0 },
-        )
+        (h.m.sig as u32, if c.rng.chance(3) { 1 } else { 0 })
     } else {
         (
             if c.rng.chance(80) { 0 } else { 65 },
