@@ -697,19 +697,22 @@ impl Meta {
         self.pos.store(p, Relaxed);
     }
 
-    /// The target is known to be gone (so a send must fail).
+    /// The target's process is known to be gone (reaped).
+    fn slot_dead(&self) -> bool {
+        if self.class == 0 {
+            return false;
+        }
+        let slot = &shm().slots[self.slot];
+        slot.piid.load(Acquire) != self.slot_piid || slot.state.load(Acquire) == DEAD
+    }
+
+    /// The target thread is known to be destroyed by another thread's exec.
     fn dead(&self) -> bool {
         if self.class == 0 {
             return false;
         }
         let slot = &shm().slots[self.slot];
-        if slot.piid.load(Acquire) != self.slot_piid {
-            return true;
-        }
-        if slot.state.load(Acquire) == DEAD {
-            return true;
-        }
-        if self.class == CLASS_T {
+        if self.class == CLASS_T && slot.piid.load(Acquire) == self.slot_piid {
             return slot
                 .th
                 .iter()
@@ -804,6 +807,9 @@ fn mark_dead(slot: usize) {
 /// Publish the calling thread in the slot's thread table.
 fn thread_enter(slot: usize) -> Option<usize> {
     let sl = &shm().slots[slot];
+    if sl.piid.load(Acquire) != PIID.load(Relaxed) {
+        return None;
+    }
     let tiid = TIID.with(|t| t.get());
     for (i, e) in sl.th.iter().enumerate() {
         if e.state
@@ -983,7 +989,8 @@ fn helper_plan() -> ExecPlan {
 fn do_exec(slot: usize, plan: &ExecPlan, foreign: bool) {
     let sl = &shm().slots[slot];
     let s = sl.exec_seq.load(Acquire);
-    if s & 1 == 1
+    if sl.piid.load(Acquire) != PIID.load(Relaxed)
+        || s & 1 == 1
         || sl
             .exec_seq
             .compare_exchange(s, s + 1, AcqRel, Relaxed)
@@ -1452,8 +1459,8 @@ static NOTED: AtomicBool = AtomicBool::new(false);
 fn must_fail(h: &H) -> Option<&'static str> {
     if h.m.revoked.load(Relaxed) {
         Some("succeeded on a handle already observed revoked")
-    } else if h.m.dead() {
-        if h.m.class == CLASS_P && h.m.pid > 0 && pid_ino(h.m.pid, false) == h.m.ino {
+    } else if h.m.slot_dead() {
+        if h.m.pid > 0 && pid_ino(h.m.pid, h.m.class == CLASS_T) == h.m.ino {
             // The process is still there: the engine's own bookkeeping is
             // wrong, not the module. Say so (once per process), no violation.
             if !NOTED.swap(true, Relaxed) {
@@ -1464,7 +1471,9 @@ fn must_fail(h: &H) -> Option<&'static str> {
             }
             return None;
         }
-        Some("succeeded though its target is known gone (reaped, or a thread destroyed by an exec)")
+        Some("succeeded though its target process is known reaped")
+    } else if h.m.dead() {
+        Some("succeeded though its target thread was destroyed by another thread's exec")
     } else if h.m.exec_revoked() {
         Some("succeeded though SET_POLICY(exec) was set before a completed exec of the target")
     } else {
