@@ -10,6 +10,8 @@
 #   make bench       benchmarks on the release kernel -> docs/benchmarks.md, docs/bench-scaling.png
 #   make profile     guest instructions per operation (QEMU TCG plugin), per function
 #   make doctest     run the labs of docs/ in the VM and compare their output (qemu/doctest.sh)
+#   make fuzz        the race engine pk-fuzz on the debug kernel (FLAVOUR=release for release;
+#                    PROCKILL_FUZZ_SECS, default 1800; PROCKILL_FUZZ_SEED replays a run)
 #   make setup | kernel-release | kernel-debug | module | vm-tests | initramfs
 #
 # Environment: PROCKILL_CACHE (default ~/.cache/prockill), KERNEL_SRC (use
@@ -18,8 +20,10 @@
 
 PK := ./qemu/pk
 FLAVOUR ?= release
+# `make fuzz` defaults to the debug kernel unless FLAVOUR is given.
+FUZZ_FLAVOUR := $(if $(filter command line environment,$(origin FLAVOUR)),$(FLAVOUR),debug)
 
-.PHONY: all setup kernel-release kernel-debug module vm-tests initramfs test demo shell bench profile
+.PHONY: all setup kernel-release kernel-debug module vm-tests initramfs test demo shell bench profile fuzz
 all: test
 
 setup:
@@ -71,3 +75,6 @@ uninstall:
 .PHONY: doctest
 doctest:
 	@./qemu/doctest.sh
+
+fuzz:
+	@FLAVOUR=$(FUZZ_FLAVOUR) ./qemu/fuzz.sh

@@ -10,6 +10,7 @@
 use crate::harness::Test;
 
 pub mod crate_vm;
+pub mod fuzz;
 pub mod harness;
 pub mod initfail;
 pub mod module;
@@ -28,6 +29,7 @@ pub fn all() -> Vec<Test> {
         revoke::TESTS,
         crate_vm::TESTS,
         soundness::TESTS,
+        fuzz::TESTS,
     ]
     .concat()
 }
