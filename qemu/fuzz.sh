@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # qemu/fuzz.sh: `make fuzz`, the adversarial race engine in the guest.
 #
-#   qemu/fuzz.sh                       (FLAVOUR=debug|release, default debug)
+#   qemu/fuzz.sh                       (FLAVOUR=debug|release|kcsan|debian, default debug)
 #
 # Builds what the guest needs (qemu/pk image FLAVOUR), boots it with the
 # module loaded and runs pk-fuzz (tests/vm/src/bin/pk-fuzz.rs) for
@@ -23,7 +23,7 @@ CACHE=$PROCKILL_CACHE
 die() { echo "fuzz: $*" >&2; exit 1; }
 
 flavour=${FLAVOUR:-debug}
-case $flavour in release|debug) ;; *) die "FLAVOUR must be release or debug" ;; esac
+case $flavour in release|debug|kcsan|debian) ;; *) die "FLAVOUR must be release, debug, kcsan or debian" ;; esac
 secs=${PROCKILL_FUZZ_SECS:-1800}
 seed=${PROCKILL_FUZZ_SEED:-$(( (RANDOM << 15 | RANDOM) % 1000000000 ))}
 procs=${PROCKILL_FUZZ_PROCS:-6}
