@@ -235,7 +235,7 @@ static __always_inline bool pk_is_kill(const struct dentry *dentry)
 /*
  * Why C: replaces ->lookup of /proc/<pid> and /proc/<pid>/task/<tid>
  * (inode operations of procfs) for the name "kill" only: the ftrace
- * handler sends no other name here (pk_lookup_handler()), so every other
+ * handler sends no other name here (pk_redirect_handler()), so every other
  * lookup runs procfs' own function, untouched.
  */
 static struct dentry *pk_lookup(struct inode *dir, struct dentry *dentry, long kind)
@@ -348,56 +348,61 @@ struct pk_redirect {
 	const char *name;
 	void **orig;
 	void *replacement;
-	struct ftrace_ops *ops;
 	unsigned long loc;	/* ftrace location of *orig, set by pk_hook() */
 };
 
-static struct ftrace_ops pk_lookup_ops, pk_readdir_ops;
-
+/* The order is pk_redirect_handler()'s: two lookups, then two readdirs. */
 static struct pk_redirect pk_redirects[] = {
-	{ "proc_tgid_base_lookup", (void **)&pk_orig_tgid_lookup, pk_tgid_lookup, &pk_lookup_ops },
-	{ "proc_tid_base_lookup", (void **)&pk_orig_tid_lookup, pk_tid_lookup, &pk_lookup_ops },
-	{ "proc_tgid_base_readdir", (void **)&pk_orig_tgid_readdir, pk_tgid_readdir, &pk_readdir_ops },
-	{ "proc_tid_base_readdir", (void **)&pk_orig_tid_readdir, pk_tid_readdir, &pk_readdir_ops },
+	{ "proc_tgid_base_lookup", (void **)&pk_orig_tgid_lookup, pk_tgid_lookup },
+	{ "proc_tid_base_lookup", (void **)&pk_orig_tid_lookup, pk_tid_lookup },
+	{ "proc_tgid_base_readdir", (void **)&pk_orig_tgid_readdir, pk_tgid_readdir },
+	{ "proc_tid_base_readdir", (void **)&pk_orig_tid_readdir, pk_tid_readdir },
 };
 
 /*
- * Why C: ftrace handlers (no Rust bindings).
+ * Why C: an ftrace handler (no Rust bindings).
+ *
+ * One ops for all four functions, so that registering it is all or nothing:
+ * if another IPMODIFY user owns any of them, register_ftrace_function()
+ * fails before any call site is patched. (With one ops for the lookups and
+ * another for the readdirs, a conflict on a readdir was found after the
+ * lookups had been patched, and the rollback patched them again while
+ * openers ran through them; on Debian's 7.3.4 kernel one such failed load
+ * ended in "Oops: int3" at proc_tgid_base_lookup+0x5.)
  *
  * The two lookups are redirected only for the name "kill", tested here on the
  * dentry argument: every other lookup returns from the handler to procfs'
  * own function (one length test; one memcmp when the length is 4), so what
- * the module costs a lookup is the ftrace call and this test.
+ * the module costs a lookup is the ftrace call and this test. The readdirs
+ * are always redirected, except when called from this module, which is how
+ * pk_readdir() reaches procfs' own function.
  *
- * Neither ops sets FTRACE_OPS_FL_RECURSION: the handlers call nothing that
- * ftrace could trace back into them, so ftrace's trampoline calls them
+ * The ops does not set FTRACE_OPS_FL_RECURSION: the handler calls nothing
+ * that ftrace could trace back into it, so ftrace's trampoline calls it
  * directly instead of through ftrace_ops_assist_func() (about 100
  * instructions per call, measured with make profile).
  */
-static void notrace pk_lookup_handler(unsigned long ip, unsigned long parent_ip,
-				      struct ftrace_ops *op, struct ftrace_regs *fregs)
+static void notrace pk_redirect_handler(unsigned long ip, unsigned long parent_ip,
+					struct ftrace_ops *op, struct ftrace_regs *fregs)
 {
-	const struct dentry *dentry = (void *)ftrace_regs_get_argument(fregs, 1);
+	unsigned long to;
 
-	if (likely(!pk_is_kill(dentry)) || !smp_load_acquire(&pk_live))
-		return;
-	ftrace_regs_set_instruction_pointer(fregs, ip == pk_redirects[0].loc ?
-					    (unsigned long)pk_tgid_lookup :
-					    (unsigned long)pk_tid_lookup);
-}
+	if (ip == pk_redirects[0].loc || ip == pk_redirects[1].loc) {
+		const struct dentry *dentry = (void *)ftrace_regs_get_argument(fregs, 1);
 
-/*
- * The readdirs are always redirected, except when called from this module,
- * which is how pk_readdir() reaches procfs' own function.
- */
-static void notrace pk_readdir_handler(unsigned long ip, unsigned long parent_ip,
-				       struct ftrace_ops *op, struct ftrace_regs *fregs)
-{
-	if (within_module(parent_ip, THIS_MODULE) || !smp_load_acquire(&pk_live))
+		if (likely(!pk_is_kill(dentry)))
+			return;
+		to = ip == pk_redirects[0].loc ? (unsigned long)pk_tgid_lookup :
+						 (unsigned long)pk_tid_lookup;
+	} else {
+		if (within_module(parent_ip, THIS_MODULE))
+			return;
+		to = ip == pk_redirects[2].loc ? (unsigned long)pk_tgid_readdir :
+						 (unsigned long)pk_tid_readdir;
+	}
+	if (!smp_load_acquire(&pk_live))
 		return;
-	ftrace_regs_set_instruction_pointer(fregs, ip == pk_redirects[2].loc ?
-					    (unsigned long)pk_tgid_readdir :
-					    (unsigned long)pk_tid_readdir);
+	ftrace_regs_set_instruction_pointer(fregs, to);
 }
 
 #ifdef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
@@ -406,13 +411,8 @@ static void notrace pk_readdir_handler(unsigned long ip, unsigned long parent_ip
 #define PK_FTRACE_FLAGS FTRACE_OPS_FL_SAVE_REGS
 #endif
 
-static struct ftrace_ops pk_lookup_ops = {
-	.func = pk_lookup_handler,
-	.flags = FTRACE_OPS_FL_IPMODIFY | PK_FTRACE_FLAGS,
-};
-
-static struct ftrace_ops pk_readdir_ops = {
-	.func = pk_readdir_handler,
+static struct ftrace_ops pk_redirect_ops = {
+	.func = pk_redirect_handler,
 	.flags = FTRACE_OPS_FL_IPMODIFY | PK_FTRACE_FLAGS,
 };
 
@@ -450,7 +450,7 @@ static struct ftrace_ops pk_exec_ops = {
 	.flags = PK_FTRACE_FLAGS,
 };
 
-static bool pk_exec_registered, pk_lookup_registered, pk_readdir_registered;
+static bool pk_exec_registered, pk_redirect_registered;
 
 /*
  * Why C: teardown of the ftrace hooks and the wait for tasks still inside
@@ -469,13 +469,11 @@ static bool pk_exec_registered, pk_lookup_registered, pk_readdir_registered;
 static void pk_unhook(void)
 {
 	WRITE_ONCE(pk_live, false);
-	if (pk_lookup_registered)
-		unregister_ftrace_function(&pk_lookup_ops);
-	if (pk_readdir_registered)
-		unregister_ftrace_function(&pk_readdir_ops);
+	if (pk_redirect_registered)
+		unregister_ftrace_function(&pk_redirect_ops);
 	if (pk_exec_registered)
 		unregister_ftrace_function(&pk_exec_ops);
-	pk_lookup_registered = pk_readdir_registered = pk_exec_registered = false;
+	pk_redirect_registered = pk_exec_registered = false;
 	synchronize_rcu_tasks();
 	synchronize_srcu(&pk_srcu);
 	synchronize_rcu();
@@ -484,12 +482,11 @@ static void pk_unhook(void)
 
 static void pk_free_filters(void)
 {
-	ftrace_free_filter(&pk_lookup_ops);
-	ftrace_free_filter(&pk_readdir_ops);
+	ftrace_free_filter(&pk_redirect_ops);
 	ftrace_free_filter(&pk_exec_ops);
 }
 
-/* Why C: ftrace registration (see pk_lookup_handler()). */
+/* Why C: ftrace registration (see pk_redirect_handler()). */
 static int pk_hook(void)
 {
 	size_t i;
@@ -505,7 +502,7 @@ static int pk_hook(void)
 			goto fail;
 		}
 		pk_redirects[i].loc = loc;
-		ret = ftrace_set_filter_ip(pk_redirects[i].ops, loc, 0, 0);
+		ret = ftrace_set_filter_ip(&pk_redirect_ops, loc, 0, 0);
 		if (ret) {
 			pr_err("prockill: not loaded: ftrace filter on %s failed (%d)\n", pk_redirects[i].name, ret);
 			goto fail;
@@ -516,23 +513,25 @@ static int pk_hook(void)
 		pr_err("prockill: not loaded: ftrace filter on setup_new_exec failed (%d)\n", ret);
 		goto fail;
 	}
+	/*
+	 * The redirection first: it is the registration that can meet another
+	 * owner, and it fails before patching anything (see
+	 * pk_redirect_handler()). No node exists before pk_live, so the exec
+	 * hook need not be there yet.
+	 */
+	ret = register_ftrace_function(&pk_redirect_ops);
+	if (ret) {
+		pr_err("prockill: not loaded: cannot redirect procfs lookup and readdir (%d): another IPMODIFY ftrace user (a livepatch?) owns one of proc_tgid_base_lookup, proc_tid_base_lookup, proc_tgid_base_readdir, proc_tid_base_readdir\n",
+		       ret);
+		goto fail;
+	}
+	pk_redirect_registered = true;
 	ret = register_ftrace_function(&pk_exec_ops);
 	if (ret) {
 		pr_err("prockill: not loaded: cannot hook setup_new_exec (%d)\n", ret);
 		goto fail;
 	}
 	pk_exec_registered = true;
-	ret = register_ftrace_function(&pk_lookup_ops);
-	if (!ret) {
-		pk_lookup_registered = true;
-		ret = register_ftrace_function(&pk_readdir_ops);
-	}
-	if (ret) {
-		pr_err("prockill: not loaded: cannot redirect procfs %s (%d); another IPMODIFY user (livepatch?) may own it\n",
-		       pk_lookup_registered ? "readdir" : "lookups", ret);
-		goto fail;
-	}
-	pk_readdir_registered = true;
 	/* Every redirection is live: nodes may appear from now on. */
 	smp_store_release(&pk_live, true);
 	return 0;
