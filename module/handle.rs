@@ -306,7 +306,8 @@ impl Handle {
     /// `de_thread()` replaced). No reference is taken: RCU keeps the task.
     ///
     /// A revoked handle answers `EIO` forever, even once the target is gone.
-    fn send(&self, file: &LocalFile, sig: u32) -> Result {
+    /// `queued` carries a `sigqueue(3)` value (`PROCKILL_IOC_SEND_VALUE`).
+    fn send(&self, file: &LocalFile, sig: u32, queued: Option<i32>) -> Result {
         loop {
             let rcu = rcu::read_lock();
             let task = self.pid.task_rcu(&rcu).ok_or_else(|| self.gone_errno())?;
@@ -320,7 +321,7 @@ impl Handle {
             let Some(locked) = SigLockGuard::lock(task) else {
                 continue;
             };
-            return self.send_locked(file, &locked, sig, &rcu);
+            return self.send_locked(file, &locked, sig, queued, &rcu);
         }
     }
 
@@ -352,6 +353,7 @@ impl Handle {
         file: &LocalFile,
         locked: &SigLockGuard<'_>,
         sig: u32,
+        queued: Option<i32>,
         rcu: &rcu::Guard,
     ) -> Result {
         let task = locked.task();
@@ -372,6 +374,8 @@ impl Handle {
                 sig as c_int,
                 file.cred().as_ptr(),
                 self.si_uid_opener_ns,
+                queued.is_some(),
+                queued.unwrap_or(0),
             )
         };
         if ret == 0 {
@@ -723,7 +727,7 @@ unsafe extern "C" fn pk_write(
     };
     // SAFETY: `file` is an open kill node; the VFS holds it for the call.
     let (h, f) = unsafe { handle_and_file(file) };
-    match h.send(f, sig) {
+    match h.send(f, sig, None) {
         Ok(()) => count as isize,
         Err(e) => errno_isize(e),
     }
@@ -811,7 +815,26 @@ unsafe extern "C" fn pk_ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_ulo
             if req.flags != 0 || req.sig > signal::SIG_MAX {
                 return Err(EINVAL);
             }
-            h.send(f, req.sig)
+            h.send(f, req.sig, None)
+        })(),
+        uapi::IOC_SEND_VALUE => (|| {
+            // SAFETY: `file` is valid.
+            if unsafe { (*file).f_mode } & FMODE_WRITE == 0 {
+                return Err(EBADF);
+            }
+            let req: uapi::SendValue =
+                UserSlice::new(user, core::mem::size_of::<uapi::SendValue>())
+                    .reader()
+                    .read()?;
+            if req.flags & !uapi::SEND_QUEUE != 0
+                || req.pad != 0
+                || req.ptr != 0
+                || req.sig > signal::SIG_MAX
+            {
+                return Err(EINVAL);
+            }
+            let queued = (req.flags & uapi::SEND_QUEUE != 0).then_some(req.value);
+            h.send(f, req.sig, queued)
         })(),
         uapi::IOC_SET_POLICY => (|| {
             let v: u32 = UserSlice::new(user, core::mem::size_of::<u32>())

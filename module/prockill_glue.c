@@ -669,11 +669,17 @@ static void pk_fill_siginfo(struct kernel_siginfo *info, int sig, const struct c
  * permitted: like do_send_sig_info(), this does no permission check.
  */
 int prockill_send_signal_locked(struct task_struct *task, enum pid_type type, int sig,
-				const struct cred *opener, uid_t uid_opener_ns)
+				const struct cred *opener, uid_t uid_opener_ns, bool queued,
+				int value)
 {
 	struct kernel_siginfo info;
 
 	pk_fill_siginfo(&info, sig, opener, uid_opener_ns);
+	if (queued) {
+		/* sigqueue(3)'s siginfo (PROCKILL_IOC_SEND_VALUE). */
+		info.si_code = SI_QUEUE;
+		info.si_int = value;
+	}
 	return pk_send_signal_locked(sig, &info, task, type);
 }
 

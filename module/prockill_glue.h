@@ -28,7 +28,8 @@ void prockill_sighand_barrier(void);
 unsigned long prockill_inflight_enter(void);
 void prockill_inflight_leave(unsigned long token);
 int prockill_send_signal_locked(struct task_struct *task, enum pid_type type, int sig,
-				const struct cred *opener, uid_t uid_opener_ns);
+				const struct cred *opener, uid_t uid_opener_ns, bool queued,
+				int value);
 int prockill_lsm_task_kill(struct task_struct *task, int sig, const struct cred *opener,
 			   uid_t uid_opener_ns);
 size_t prockill_c_offsetof(unsigned int field);

@@ -83,13 +83,16 @@ mod ffi {
         /// caller is in `opener`'s user namespace), to the process
         /// (`PIDTYPE_TGID`) or thread (`PIDTYPE_PID`) of `task`. Does no
         /// permission check. The caller must hold `task`'s siglock
-        /// (a `refs::SigLockGuard` of `task`).
+        /// (a `refs::SigLockGuard` of `task`). With `queued`, `si_code` is
+        /// `SI_QUEUE` and `si_int` is `value`, as `sigqueue(3)` gives them.
         pub(crate) fn prockill_send_signal_locked(
             task: *mut bindings::task_struct,
             type_: bindings::pid_type,
             sig: c_int,
             opener: *const bindings::cred,
             uid_opener_ns: bindings::uid_t,
+            queued: bool,
+            value: c_int,
         ) -> c_int;
         /// `security_task_kill()` for `opener` sending `sig` to `task`: 0 or
         /// an errno. With `task` kept valid, not under the siglock.
@@ -163,6 +166,24 @@ mod uapi {
     // SAFETY: `Send` is `repr(C)` of two u32: any bit pattern is valid.
     unsafe impl kernel::transmute::FromBytes for Send {}
 
+    /// `PROCKILL_SEND_QUEUE`.
+    pub(crate) const SEND_QUEUE: u32 = 1;
+
+    /// `struct prockill_send_value`.
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    pub(crate) struct SendValue {
+        pub(crate) sig: u32,
+        pub(crate) flags: u32,
+        pub(crate) value: i32,
+        pub(crate) pad: u32,
+        pub(crate) ptr: u64,
+    }
+
+    // SAFETY: `SendValue` is `repr(C)` of integers with no padding (4 x 4
+    // bytes, then 8): any bit pattern is valid.
+    unsafe impl kernel::transmute::FromBytes for SendValue {}
+
     const MAGIC: u32 = 0xB9;
     const fn ioc(dir: u32, nr: u32, size: usize) -> u32 {
         (dir << 30) | ((size as u32) << 16) | (MAGIC << 8) | nr
@@ -173,6 +194,8 @@ mod uapi {
     pub(crate) const IOC_SEND: u32 = ioc(1, 2, core::mem::size_of::<Send>());
     /// `_IOW(0xB9, 3, __u32)`.
     pub(crate) const IOC_SET_POLICY: u32 = ioc(1, 3, core::mem::size_of::<u32>());
+    /// `_IOW(0xB9, 4, struct prockill_send_value)`.
+    pub(crate) const IOC_SEND_VALUE: u32 = ioc(1, 4, core::mem::size_of::<SendValue>());
 }
 
 /// The module instance. Loading it makes the nodes appear; dropping it

@@ -916,10 +916,11 @@ impl Process {
     /// Returns the guarantee that held.
     ///
     /// - [`Backend::Pidfd`]: `pidfd_send_signal(2)` with the siginfo.
-    /// - [`Backend::Node`]: the kill node's UAPI has no way to carry a value
-    ///   yet, so the signal goes through the handle's pidfd (or `/proc`
-    ///   directory fd), right after a probe through the node (which fails
-    ///   if the handle was revoked). The guarantee is
+    /// - [`Backend::Node`]: the node's `PROCKILL_IOC_SEND_VALUE` ioctl, with
+    ///   the node's guarantee ([`Process::guarantee`]). On a module without
+    ///   that ioctl (`ENOTTY`), the signal goes through the handle's pidfd
+    ///   (or `/proc` directory fd), right after a probe through the node
+    ///   (which fails if the handle was revoked), and the guarantee is
     ///   [`Guarantee::PidReuseOnly`]: an exec between the probe and the
     ///   send is not caught.
     /// - [`Backend::Kill`]: `rt_sigqueueinfo(2)` on the number, after the
@@ -938,6 +939,11 @@ impl Process {
         match self.backend {
             Backend::Node | Backend::Pidfd => {
                 if self.backend == Backend::Node {
+                    match self.node_send_value(sig, value) {
+                        Ok(()) => return Ok(self.guarantee()),
+                        Err(e) if e.raw_os_error() == Some(libc::ENOTTY) => {}
+                        Err(e) => return Err(e),
+                    }
                     self.node_send_ioctl(Signal::PROBE)?;
                 }
                 sys::pidfd_send_signal_info(self.pidfd_or_dir(), sig, Some(&info), 0)
@@ -1381,6 +1387,21 @@ impl Process {
         };
         // SAFETY: SEND reads one struct prockill_send, which arg is.
         unsafe { sys::ioctl(node.as_fd(), ioctl::PROCKILL_IOC_SEND, &mut arg) }
+            .map_err(|e| Error::from_send_errno(self.pid, Backend::Node, e))
+    }
+
+    /// `sig` queued with `value` through the node's
+    /// `PROCKILL_IOC_SEND_VALUE` ioctl (`ENOTTY` on a module without it).
+    fn node_send_value(&self, sig: i32, value: i32) -> Result<(), Error> {
+        let node = self.node.as_ref().ok_or_else(|| self.node_unavailable())?;
+        let mut arg = uapi::prockill_send_value {
+            sig: sig as u32,
+            flags: uapi::PROCKILL_SEND_QUEUE,
+            value,
+            ..Default::default()
+        };
+        // SAFETY: SEND_VALUE reads one struct prockill_send_value, which arg is.
+        unsafe { sys::ioctl(node.as_fd(), ioctl::PROCKILL_IOC_SEND_VALUE, &mut arg) }
             .map_err(|e| Error::from_send_errno(self.pid, Backend::Node, e))
     }
 

@@ -25,6 +25,10 @@ pub const PROCKILL_IOC_SEND: u32 =
 pub const PROCKILL_IOC_SET_POLICY: u32 =
     libc::_IOW::<uapi::__u32>(uapi::PROCKILL_IOC_MAGIC, 3) as u32;
 
+/// `PROCKILL_IOC_SEND_VALUE`: `_IOW(0xB9, 4, struct prockill_send_value)`.
+pub const PROCKILL_IOC_SEND_VALUE: u32 =
+    libc::_IOW::<uapi::prockill_send_value>(uapi::PROCKILL_IOC_MAGIC, 4) as u32;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -37,5 +41,6 @@ mod tests {
         assert_eq!(PROCKILL_IOC_INFO, 0x8038_b901);
         assert_eq!(PROCKILL_IOC_SEND, 0x4008_b902);
         assert_eq!(PROCKILL_IOC_SET_POLICY, 0x4004_b903);
+        assert_eq!(PROCKILL_IOC_SEND_VALUE, 0x4018_b904);
     }
 }

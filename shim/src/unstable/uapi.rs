@@ -12,6 +12,7 @@ pub const PROCKILL_POLICY_EXEC: u32 = 2;
 pub const PROCKILL_REVOKE_NONE: u32 = 0;
 pub const PROCKILL_REVOKE_SETID_EXEC: u32 = 1;
 pub const PROCKILL_REVOKE_EXEC: u32 = 2;
+pub const PROCKILL_SEND_QUEUE: u32 = 1;
 pub type __s32 = ::core::ffi::c_int;
 pub type __u32 = ::core::ffi::c_uint;
 pub type __u64 = ::core::ffi::c_ulonglong;
@@ -70,4 +71,29 @@ const _: () = {
     ["Offset of field: prockill_send::sig"][::core::mem::offset_of!(prockill_send, sig) - 0usize];
     ["Offset of field: prockill_send::flags"]
         [::core::mem::offset_of!(prockill_send, flags) - 4usize];
+};
+#[doc = " struct prockill_send_value - PROCKILL_IOC_SEND_VALUE argument\n @sig:   signal number, 0 to probe.\n @flags: PROCKILL_SEND_QUEUE, or 0 (then as PROCKILL_IOC_SEND); other bits\n         must be 0.\n @value: with PROCKILL_SEND_QUEUE, the target's si_value.sival_int, as\n         sigqueue(3) gives it (si_code SI_QUEUE).\n @__pad: must be 0.\n @ptr:   reserved for a full sival_ptr; must be 0."]
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct prockill_send_value {
+    pub sig: __u32,
+    pub flags: __u32,
+    pub value: __s32,
+    pub __pad: __u32,
+    pub ptr: __u64,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of prockill_send_value"][::core::mem::size_of::<prockill_send_value>() - 24usize];
+    ["Alignment of prockill_send_value"][::core::mem::align_of::<prockill_send_value>() - 8usize];
+    ["Offset of field: prockill_send_value::sig"]
+        [::core::mem::offset_of!(prockill_send_value, sig) - 0usize];
+    ["Offset of field: prockill_send_value::flags"]
+        [::core::mem::offset_of!(prockill_send_value, flags) - 4usize];
+    ["Offset of field: prockill_send_value::value"]
+        [::core::mem::offset_of!(prockill_send_value, value) - 8usize];
+    ["Offset of field: prockill_send_value::__pad"]
+        [::core::mem::offset_of!(prockill_send_value, __pad) - 12usize];
+    ["Offset of field: prockill_send_value::ptr"]
+        [::core::mem::offset_of!(prockill_send_value, ptr) - 16usize];
 };

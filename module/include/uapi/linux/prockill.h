@@ -79,6 +79,27 @@ struct prockill_send {
 	__u32 flags;
 };
 
+/* struct prockill_send_value flags: deliver with si_code SI_QUEUE and @value. */
+#define PROCKILL_SEND_QUEUE	(1u << 0)
+
+/**
+ * struct prockill_send_value - PROCKILL_IOC_SEND_VALUE argument
+ * @sig:   signal number, 0 to probe.
+ * @flags: PROCKILL_SEND_QUEUE, or 0 (then as PROCKILL_IOC_SEND); other bits
+ *         must be 0.
+ * @value: with PROCKILL_SEND_QUEUE, the target's si_value.sival_int, as
+ *         sigqueue(3) gives it (si_code SI_QUEUE).
+ * @__pad: must be 0.
+ * @ptr:   reserved for a full sival_ptr; must be 0.
+ */
+struct prockill_send_value {
+	__u32 sig;
+	__u32 flags;
+	__s32 value;
+	__u32 __pad;
+	__u64 ptr;
+};
+
 /* Fill struct prockill_info. */
 #define PROCKILL_IOC_INFO	_IOR(PROCKILL_IOC_MAGIC, 1, struct prockill_info)
 /* Send a signal; same errors as write(2) on the node. */
@@ -88,5 +109,10 @@ struct prockill_send {
  * become stricter (NEVER < SETID < EXEC); a looser value fails with EPERM.
  */
 #define PROCKILL_IOC_SET_POLICY	_IOW(PROCKILL_IOC_MAGIC, 3, __u32)
+/*
+ * Send a signal, optionally queued with a value (sigqueue(3) through the
+ * handle); same checks and errors as PROCKILL_IOC_SEND.
+ */
+#define PROCKILL_IOC_SEND_VALUE	_IOW(PROCKILL_IOC_MAGIC, 4, struct prockill_send_value)
 
 #endif /* _UAPI_LINUX_PROCKILL_H */

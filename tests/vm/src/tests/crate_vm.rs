@@ -1006,8 +1006,8 @@ fn expect_exit(child: Child, want: i32) -> TestResult {
 }
 
 /// `send_queued` with the node as backend: the value goes through the
-/// handle's pidfd (the node's UAPI has no value yet), after a probe through
-/// the node; the guarantee says pid-reuse only.
+/// node's `PROCKILL_IOC_SEND_VALUE`, with the node's guarantee (the handle
+/// revokes on exec here).
 fn queued_through_node() -> TestResult {
     let _m = pk::load("")?;
     let kid = queue_receiver()?;
@@ -1018,7 +1018,7 @@ fn queued_through_node() -> TestResult {
         .ctx("open")?;
     ensure_eq!(p.backend(), Backend::Node);
     let g = p.send_queued(Signal::USR1, 42).ctx("send_queued")?;
-    ensure_eq!(g, Guarantee::PidReuseOnly);
+    ensure_eq!(g, Guarantee::PidReuseAndExec);
     expect_exit(kid, 42)
 }
 

@@ -54,6 +54,20 @@ pub struct SendReq {
     pub flags: u32,
 }
 
+/// `struct prockill_send_value`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SendValueReq {
+    pub sig: u32,
+    pub flags: u32,
+    pub value: i32,
+    pub pad: u32,
+    pub ptr: u64,
+}
+
+/// `PROCKILL_SEND_QUEUE`.
+pub const SEND_QUEUE: u32 = 1;
+
 const MAGIC: u32 = 0xB9;
 const fn ioc(dir: u32, nr: u32, size: usize) -> u32 {
     (dir << 30) | ((size as u32) << 16) | (MAGIC << 8) | nr
@@ -64,6 +78,8 @@ pub const IOC_INFO: u32 = ioc(2, 1, std::mem::size_of::<Info>());
 pub const IOC_SEND: u32 = ioc(1, 2, std::mem::size_of::<SendReq>());
 /// `_IOW(0xB9, 3, __u32)`.
 pub const IOC_SET_POLICY: u32 = ioc(1, 3, std::mem::size_of::<u32>());
+/// `_IOW(0xB9, 4, struct prockill_send_value)`.
+pub const IOC_SEND_VALUE: u32 = ioc(1, 4, std::mem::size_of::<SendValueReq>());
 
 /// Where the module parameter lives.
 pub const REVOKE_PARAM: &str = "/sys/module/prockill/parameters/revoke";
@@ -157,6 +173,13 @@ pub fn ioc_send(fd: RawFd, sig: u32, flags: u32) -> Result<(), i32> {
     let req = SendReq { sig, flags };
     // SAFETY: the kernel reads size_of::<SendReq>() bytes.
     cvt(unsafe { libc::ioctl(fd, IOC_SEND as _, &req as *const SendReq) } as i64).map(|_| ())
+}
+
+/// `PROCKILL_IOC_SEND_VALUE`.
+pub fn ioc_send_value(fd: RawFd, req: SendValueReq) -> Result<(), i32> {
+    // SAFETY: the kernel reads size_of::<SendValueReq>() bytes.
+    cvt(unsafe { libc::ioctl(fd, IOC_SEND_VALUE as _, &req as *const SendValueReq) } as i64)
+        .map(|_| ())
 }
 
 /// `PROCKILL_IOC_SET_POLICY`.

@@ -20,6 +20,7 @@ pub const TESTS: &[Test] = &[
     Test::new("soundness/open-exit-race", open_exit_race).timeout_secs(120),
     Test::new("soundness/foreign-limit", foreign_limit).timeout_secs(120),
     Test::new("soundness/thread-address-reuse", thread_address_reuse).timeout_secs(180),
+    Test::new("soundness/send-value-input", send_value_input),
 ];
 
 /// Issue 15's oops: as uid 1000, with SIGCHLD ignored (children are reaped
@@ -283,6 +284,55 @@ fn thread_address_reuse() -> TestResult {
         "the old leader's thread handle reached another thread in {} of {ROUNDS} rounds: {}",
         hits.len(),
         hits.join("; ")
+    );
+    Ok(())
+}
+
+/// `PROCKILL_IOC_SEND_VALUE` refuses every field it does not understand
+/// (`EINVAL`) and sends nothing then; a read-only handle is `EBADF`; a
+/// queued value arrives with `SI_QUEUE`, an unqueued one with `SI_USER`
+/// (the crate's `crate/queued-through-node` checks the value itself).
+fn send_value_input() -> TestResult {
+    let _m = pk::load("")?;
+    let t = pk::Target::spawn(None)?;
+    let w = pk::open(&node(t.pid()), libc::O_RDWR).map_err(errno_name)?;
+    let fd = w.as_raw_fd();
+    let q = |sig, flags, pad, ptr| pk::SendValueReq {
+        sig,
+        flags,
+        value: 7,
+        pad,
+        ptr,
+    };
+    for (what, req) in [
+        ("unknown flag", q(10, 2, 0, 0)),
+        ("pad", q(10, pk::SEND_QUEUE, 1, 0)),
+        ("ptr", q(10, pk::SEND_QUEUE, 0, 1)),
+        ("signal 65", q(65, pk::SEND_QUEUE, 0, 0)),
+    ] {
+        let r = pk::ioc_send_value(fd, req);
+        ensure!(
+            r == Err(libc::EINVAL),
+            "{what}: {:?}",
+            r.map_err(errno_name)
+        );
+    }
+    ensure_eq!(t.drain_sigs()?, Vec::<i32>::new());
+    ensure_eq!(pk::ioc_send_value(fd, q(10, pk::SEND_QUEUE, 0, 0)), Ok(()));
+    ensure_eq!(pk::ioc_send_value(fd, q(12, 0, 0, 0)), Ok(()));
+    let got = t.drain()?;
+    let codes: Vec<(i32, i32)> = got.iter().map(|g| (g.signo, g.code)).collect();
+    ensure_eq!(
+        codes,
+        vec![
+            (libc::SIGUSR1, libc::SI_QUEUE),
+            (libc::SIGUSR2, libc::SI_USER)
+        ]
+    );
+    let ro = pk::open(&node(t.pid()), libc::O_RDONLY).map_err(errno_name)?;
+    ensure_eq!(
+        pk::ioc_send_value(ro.as_raw_fd(), q(10, pk::SEND_QUEUE, 0, 0)),
+        Err(libc::EBADF)
     );
     Ok(())
 }
