@@ -1754,61 +1754,16 @@ fn op_reopen(c: &mut OpCtx, i: usize) {
 
 fn send_h(sock: RawFd, h: &H) -> bool {
     let data = h.m.to_bytes();
-    let mut iov = libc::iovec {
-        iov_base: data.as_ptr() as *mut libc::c_void,
-        iov_len: data.len(),
-    };
-    // SAFETY: pure computation.
-    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
-    let mut cbuf = vec![0u8; space];
-    // SAFETY: zeroed msghdr is valid; filled below.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf.as_mut_ptr().cast();
-    msg.msg_controllen = space as _;
-    // SAFETY: the control buffer holds one cmsg with room for one fd.
-    unsafe {
-        let cm = libc::CMSG_FIRSTHDR(&msg);
-        (*cm).cmsg_level = libc::SOL_SOCKET;
-        (*cm).cmsg_type = libc::SCM_RIGHTS;
-        (*cm).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as _;
-        std::ptr::write_unaligned(libc::CMSG_DATA(cm).cast::<RawFd>(), h.fd.as_raw_fd());
-        libc::sendmsg(sock, &msg, libc::MSG_DONTWAIT) == data.len() as isize
-    }
+    pk::sendmsg_fd(sock, h.fd.as_raw_fd(), &data, libc::MSG_DONTWAIT) == Ok(data.len())
 }
 
 fn recv_h(sock: RawFd) -> Option<H> {
     let mut data = [0u8; MLEN];
-    let mut iov = libc::iovec {
-        iov_base: data.as_mut_ptr().cast(),
-        iov_len: data.len(),
+    let (n, fd) = match pk::recvmsg_fd(sock, &mut data, libc::MSG_DONTWAIT) {
+        Ok((n, Some(fd))) if n > 0 => (n, fd),
+        _ => return None,
     };
-    // SAFETY: pure computation.
-    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
-    let mut cbuf = vec![0u8; space];
-    // SAFETY: zeroed msghdr is valid.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf.as_mut_ptr().cast();
-    msg.msg_controllen = space as _;
-    // SAFETY: valid msghdr with buffers.
-    let r = unsafe { libc::recvmsg(sock, &mut msg, libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC) };
-    if r <= 0 {
-        return None;
-    }
-    // SAFETY: reading the cmsg the kernel wrote, if any.
-    let fd = unsafe {
-        let cm = libc::CMSG_FIRSTHDR(&msg);
-        if cm.is_null() || (*cm).cmsg_type != libc::SCM_RIGHTS {
-            return None;
-        }
-        std::ptr::read_unaligned(libc::CMSG_DATA(cm).cast::<RawFd>())
-    };
-    // SAFETY: a new fd we own.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let m = if r == MLEN as isize {
+    let m = if n == MLEN {
         Meta::from_bytes(&data)
     } else {
         Meta::unresolved(false, false)

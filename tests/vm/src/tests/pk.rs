@@ -657,12 +657,12 @@ pub fn socketpair() -> Result<(OwnedFd, OwnedFd), String> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
-/// Send `fd` over `sock` with SCM_RIGHTS (one data byte).
-pub fn send_fd(sock: RawFd, fd: RawFd) -> Result<(), String> {
-    let mut data = [b'F'];
+/// `sendmsg(2)` of `data` with `fd` attached as SCM_RIGHTS: the bytes sent,
+/// or the errno.
+pub fn sendmsg_fd(sock: RawFd, fd: RawFd, data: &[u8], flags: i32) -> Result<usize, i32> {
     let mut iov = libc::iovec {
-        iov_base: data.as_mut_ptr().cast(),
-        iov_len: 1,
+        iov_base: data.as_ptr() as *mut libc::c_void,
+        iov_len: data.len(),
     };
     // SAFETY: CMSG_SPACE is a pure computation.
     let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
@@ -673,29 +673,34 @@ pub fn send_fd(sock: RawFd, fd: RawFd) -> Result<(), String> {
     msg.msg_iovlen = 1;
     msg.msg_control = cbuf.as_mut_ptr().cast();
     msg.msg_controllen = space as _;
-    // SAFETY: the control buffer holds one cmsg with room for one fd.
-    unsafe {
+    // SAFETY: the control buffer holds one cmsg with room for one fd; the
+    // kernel only reads `data` through the iovec.
+    let r = unsafe {
         let c = libc::CMSG_FIRSTHDR(&msg);
         (*c).cmsg_level = libc::SOL_SOCKET;
         (*c).cmsg_type = libc::SCM_RIGHTS;
         (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as _;
         std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<RawFd>(), fd);
-        if libc::sendmsg(sock, &msg, 0) < 0 {
-            return util::os_err("sendmsg");
-        }
+        libc::sendmsg(sock, &msg, flags)
+    };
+    if r < 0 {
+        Err(errno())
+    } else {
+        Ok(r as usize)
     }
-    Ok(())
 }
 
-/// Receive one fd sent with [`send_fd`], waiting at most `timeout`.
-pub fn recv_fd(sock: RawFd, timeout: Duration) -> Result<OwnedFd, String> {
-    if poll_fd(sock, timeout.as_millis() as i32)? == 0 {
-        return Err("timed out waiting for an fd over SCM_RIGHTS".into());
-    }
-    let mut data = [0u8; 1];
+/// `recvmsg(2)` into `data` (`MSG_CMSG_CLOEXEC` is added to `flags`): the
+/// bytes received and the fd that came with them as SCM_RIGHTS, if any; or
+/// the errno.
+pub fn recvmsg_fd(
+    sock: RawFd,
+    data: &mut [u8],
+    flags: i32,
+) -> Result<(usize, Option<OwnedFd>), i32> {
     let mut iov = libc::iovec {
         iov_base: data.as_mut_ptr().cast(),
-        iov_len: 1,
+        iov_len: data.len(),
     };
     // SAFETY: pure computation.
     let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
@@ -707,18 +712,38 @@ pub fn recv_fd(sock: RawFd, timeout: Duration) -> Result<OwnedFd, String> {
     msg.msg_control = cbuf.as_mut_ptr().cast();
     msg.msg_controllen = space as _;
     // SAFETY: valid msghdr with buffers.
-    let r = unsafe { libc::recvmsg(sock, &mut msg, libc::MSG_CMSG_CLOEXEC) };
-    if r <= 0 {
-        return Err(format!("recvmsg: {r} {}", errno_name(errno())));
+    let r = unsafe { libc::recvmsg(sock, &mut msg, flags | libc::MSG_CMSG_CLOEXEC) };
+    if r < 0 {
+        return Err(errno());
     }
-    // SAFETY: we read the cmsg the kernel wrote, if any.
-    unsafe {
+    // SAFETY: we read the cmsg the kernel wrote, if any; its fd is new and
+    // ours.
+    let fd = unsafe {
         let c = libc::CMSG_FIRSTHDR(&msg);
-        if c.is_null() || (*c).cmsg_type != libc::SCM_RIGHTS {
-            return Err("no SCM_RIGHTS in the message".into());
-        }
-        let fd = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<RawFd>());
-        Ok(OwnedFd::from_raw_fd(fd))
+        (!c.is_null() && (*c).cmsg_type == libc::SCM_RIGHTS).then(|| {
+            OwnedFd::from_raw_fd(std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<RawFd>()))
+        })
+    };
+    Ok((r as usize, fd))
+}
+
+/// Send `fd` over `sock` with SCM_RIGHTS (one data byte).
+pub fn send_fd(sock: RawFd, fd: RawFd) -> Result<(), String> {
+    sendmsg_fd(sock, fd, b"F", 0)
+        .map(drop)
+        .map_err(|e| format!("sendmsg: {}", errno_name(e)))
+}
+
+/// Receive one fd sent with [`send_fd`], waiting at most `timeout`.
+pub fn recv_fd(sock: RawFd, timeout: Duration) -> Result<OwnedFd, String> {
+    if poll_fd(sock, timeout.as_millis() as i32)? == 0 {
+        return Err("timed out waiting for an fd over SCM_RIGHTS".into());
+    }
+    match recvmsg_fd(sock, &mut [0u8; 1], 0) {
+        Err(e) => Err(format!("recvmsg: -1 {}", errno_name(e))),
+        Ok((0, _)) => Err("recvmsg: 0 (end of stream)".into()),
+        Ok((_, None)) => Err("no SCM_RIGHTS in the message".into()),
+        Ok((_, Some(fd))) => Ok(fd),
     }
 }
 
