@@ -888,29 +888,25 @@ unsafe extern "C" fn pk_show_fdinfo(m: *mut bindings::seq_file, file: *mut bindi
 #[repr(transparent)]
 pub(crate) struct FileOperations(bindings::file_operations);
 
-// SAFETY: The table is immutable; its only pointer to data is `owner`, the
-// module, which C code shares between threads by design.
+// SAFETY: The table is immutable and holds only function pointers.
 unsafe impl Sync for FileOperations {}
-
-// Only the address is used; `struct module` holds a zero-sized
-// `lock_class_key`, which the lint takes for an FFI hazard.
-#[allow(improper_ctypes)]
-extern "C" {
-    /// The module's `struct module`, made by modpost (`.gnu.linkonce.this_module`).
-    static __this_module: kernel::types::Opaque<bindings::module>;
-}
 
 /// The node's file operations; the glue installs them in each node inode
 /// (C sees a `const struct file_operations`: same layout).
+///
+/// # Invariants
+///
+/// `owner` is null: the VFS takes no module reference for a node's open
+/// file. None is needed, because every inode that points here is reached
+/// only through node dentries, each of which holds a module reference until
+/// its `d_release` (`pk_instantiate()` in the glue), and an open file holds
+/// its dentry from before `open` until after `release` and the last read of
+/// this table (`__fput()` drops the dentry last). Without an owner, opening
+/// and closing a node writes no module-wide cache line (the module's
+/// reference count), only the node's own dentry and the handle's bucket.
 #[no_mangle]
 pub(crate) static prockill_fops: FileOperations = FileOperations(bindings::file_operations {
-    // The one difference between the kernels prockill supports (7.2, 7.3)
-    // that the module meets: `module!`'s `this_module` is spelled
-    // `kernel::module::this_module::<M>()` in 7.3 and `crate::THIS_MODULE`
-    // in 7.2; both are `__this_module`, which is used directly.
-    // SAFETY: Only the address is taken; the module loader builds
-    // `__this_module` at load time and it outlives every file of this module.
-    owner: unsafe { __this_module.get() },
+    owner: core::ptr::null_mut(),
     open: Some(pk_open),
     release: Some(pk_release),
     read: Some(pk_read),

@@ -24,10 +24,14 @@
  *  4. Trace events and writable module parameters are C macros; Rust's
  *     module! only has read-only integer parameters in 7.3.
  *
- * Unload safety (docs/kill-node.md explains it in full): every node dentry
- * holds a module reference that its d_release drops, dentries are never kept
- * in the dcache once unused (always_delete_dentry), and exit waits for every
- * task still running a redirected function before the module text goes away.
+ * Unload safety (docs/procfs-glue.md explains it in full): every node dentry
+ * holds a module reference that its d_release drops, so no dentry, inode or
+ * open file can point into an unloaded module (an open file holds its
+ * dentry, which is why prockill_fops needs no owner); and exit waits for
+ * every task still running a redirected function before the module text
+ * goes away. Unused node dentries stay in the dcache while their process
+ * lives, as procfs' own do, so they keep the module loaded: writing N to
+ * the "cache" parameter drops them (pk_cache_param_set()).
  */
 
 #include <linux/dcache.h>
@@ -73,6 +77,7 @@ static struct inode *(*pk_proc_pid_make_inode)(struct super_block *, struct task
 static void (*pk_pid_update_inode)(struct task_struct *, struct inode *);
 static struct dentry *(*pk_d_splice_alias_ops)(struct inode *, struct dentry *,
 					       const struct dentry_operations *);
+static int (*pk_pid_d_delete)(const struct dentry *);
 static bool (*pk_proc_fill_cache)(struct file *, struct dir_context *, const char *, unsigned int,
 				  instantiate_t, struct task_struct *, const void *);
 static int (*pk_send_signal_locked)(int, struct kernel_siginfo *, struct task_struct *,
@@ -182,15 +187,74 @@ static void pk_d_release(struct dentry *dentry)
 }
 
 /*
+ * Whether unused node dentries stay in the dcache (the "cache" parameter).
+ * While they do, opening a node costs what opening /proc/<pid>/status
+ * costs: no lookup, no new dentry or inode. Each of them holds a module
+ * reference, so rmmod needs "cache" set to N first (which drops them).
+ */
+static bool pk_cache = true;
+
+/*
+ * Why C: a dentry operation (no Rust binding for dcache). Keeps an unused
+ * node dentry as procfs keeps its own (pid_delete_dentry(): until the
+ * process is gone), unless caching is off.
+ */
+static int pk_d_delete(const struct dentry *dentry)
+{
+	return !READ_ONCE(pk_cache) || pk_pid_d_delete(dentry);
+}
+
+/*
  * d_revalidate is procfs' own pid_revalidate (copied from
  * pid_dentry_operations at init: it keeps the owner current and drops the
- * dentry once the task is gone); d_delete always deletes, so no node dentry
- * outlives its last user in the dcache.
+ * dentry once the task is gone), d_delete is procfs' pid_delete_dentry
+ * behind the "cache" switch.
  */
 static struct dentry_operations pk_dentry_ops __ro_after_init = {
-	.d_delete = always_delete_dentry,
+	.d_delete = pk_d_delete,
 	.d_release = pk_d_release,
 };
+
+/* Why C: iterate_supers_type()'s callback (no Rust bindings for the VFS). */
+static void pk_shrink_sb(struct super_block *sb, void *unused)
+{
+	shrink_dcache_sb(sb);
+}
+
+/*
+ * Why C: a writable module parameter (see prockill_revoke_param_set) that
+ * drives the dcache. Writing N stops caching node dentries and drops the
+ * unused ones in every procfs instance (shrink_dcache_sb() drops every
+ * unused procfs dentry, which procfs rebuilds on demand), so that the
+ * module references left are those of node dentries in use: open files,
+ * O_PATH descriptors, lookups in progress. Then rmmod can succeed.
+ */
+static int pk_cache_param_set(const char *val, const struct kernel_param *kp)
+{
+	struct file_system_type *proc;
+	bool on;
+	int ret;
+
+	ret = kstrtobool(val, &on);
+	if (ret)
+		return ret;
+	WRITE_ONCE(pk_cache, on);
+	if (on)
+		return 0;
+	proc = get_fs_type("proc");
+	if (!proc)
+		return -ENODEV;
+	iterate_supers_type(proc, pk_shrink_sb, NULL);
+	module_put(proc->owner);	/* put_filesystem(), which is not exported */
+	return 0;
+}
+
+static const struct kernel_param_ops pk_cache_param_ops = {
+	.set = pk_cache_param_set,
+	.get = param_get_bool,
+};
+module_param_cb(cache, &pk_cache_param_ops, &pk_cache, 0644);
+MODULE_PARM_DESC(cache, "keep unused node dentries in the dcache (Y, default); N drops them, so that rmmod can succeed");
 
 /*
  * Why C: builds a procfs inode with procfs' unexported helpers and attaches it
@@ -267,57 +331,82 @@ static struct dentry *pk_tid_lookup(struct inode *dir, struct dentry *dentry, un
 }
 
 /*
- * readdir: "." and ".." at positions 0 and 1, "kill" at 2, then procfs'
- * own entries shifted up by one. procfs is called with a wrapping
- * dir_context whose positions are one lower, so it needs no knowledge of us.
+ * readdir: procfs' own entries at their own positions ("." and ".." at 0
+ * and 1, its table from 2), then "kill" at the first position after them,
+ * which pk_end[] holds per directory kind. procfs' table is a static array,
+ * so that position is the same for every directory of a kind; the first
+ * readdir of each kind learns it by counting (pk_learn_end()).
  */
-struct pk_dir_ctx {
-	struct dir_context ctx;
-	struct dir_context *outer;
-};
+static loff_t pk_end[PROCKILL_KIND_THREAD + 1];
 
-static bool pk_filldir(struct dir_context *ctx, const char *name, int namlen, loff_t offset,
-		       u64 ino, unsigned int d_type)
+static bool pk_count_actor(struct dir_context *ctx, const char *name, int namlen,
+			   loff_t offset, u64 ino, unsigned int d_type)
 {
-	struct pk_dir_ctx *w = container_of(ctx, struct pk_dir_ctx, ctx);
+	return true;
+}
 
-	return w->outer->actor(w->outer, name, namlen, offset + 1, ino, d_type);
+/*
+ * Lists procfs' table of @file's kind from position 2 into a context that
+ * takes everything; proc_pident_readdir() leaves its position one past the
+ * table's last entry. Returns it, or 0 if the listing failed (the process
+ * is gone: a later readdir learns it).
+ */
+static loff_t pk_learn_end(struct file *file, readdir_fn orig, long kind)
+{
+	struct dir_context count = { .actor = pk_count_actor, .pos = 2 };
+
+	if (orig(file, &count))
+		return 0;
+	WRITE_ONCE(pk_end[kind], count.pos);
+	return count.pos;
 }
 
 /*
  * Why C: replaces ->iterate_shared of /proc/<pid> and /proc/<pid>/task/<tid>
- * (struct dir_context and proc_fill_cache() have no Rust bindings).
+ * (struct dir_context and proc_fill_cache() have no Rust bindings). procfs'
+ * function gets the caller's context unchanged; only when it has listed its
+ * last entry is "kill" added, with proc_fill_cache(), which finds the node's
+ * dentry in the dcache or instantiates it, so readdir reports the inode
+ * number stat() sees.
  */
 static int pk_readdir(struct file *file, struct dir_context *ctx, readdir_fn orig, long kind)
 {
-	struct pk_dir_ctx w = {
-		.ctx = {
-			.actor = pk_filldir,
-			.count = ctx->count,
-			.dt_flags_mask = ctx->dt_flags_mask,
-		},
-		.outer = ctx,
-	};
+	loff_t end = READ_ONCE(pk_end[kind]);
+	struct qstr name = QSTR_INIT("kill", 4);
+	struct dentry *dir, *child;
 	struct task_struct *task;
 	int ret;
 
-	if (!dir_emit_dots(file, ctx))
-		return 0;
-	if (ctx->pos == 2) {
-		task = get_pid_task(proc_pid(file_inode(file)), PIDTYPE_PID);
-		if (!task)
+	if (unlikely(!end)) {
+		end = pk_learn_end(file, orig, kind);
+		if (!end)
 			return -ENOENT;
-		if (!pk_proc_fill_cache(file, ctx, "kill", 4, pk_instantiate, task, (void *)kind)) {
-			put_task_struct(task);
-			return 0;
-		}
-		put_task_struct(task);
-		ctx->pos = 3;
 	}
-	w.ctx.pos = ctx->pos - 1;
-	ret = orig(file, &w.ctx);
-	ctx->pos = w.ctx.pos + 1;
-	return ret;
+	ret = orig(file, ctx);
+	if (ret || ctx->pos != end)
+		return ret;
+	/* The node's dentry is usually cached: report its inode. */
+	dir = file->f_path.dentry;
+	name.hash = full_name_hash(dir, name.name, name.len);
+	child = d_lookup(dir, &name);
+	if (child) {
+		struct inode *inode = d_inode(child);
+		bool emitted = inode && dir_emit(ctx, "kill", 4, inode->i_ino, DT_REG);
+
+		dput(child);
+		if (emitted)
+			ctx->pos++;
+		if (inode)
+			return 0;
+	}
+	/* Not cached: procfs' helper instantiates it, as for its own names. */
+	task = get_pid_task(proc_pid(file_inode(file)), PIDTYPE_PID);
+	if (!task)
+		return 0;
+	if (pk_proc_fill_cache(file, ctx, "kill", 4, pk_instantiate, task, (void *)kind))
+		ctx->pos++;
+	put_task_struct(task);
+	return 0;
 }
 
 static int pk_tgid_readdir(struct file *file, struct dir_context *ctx)
@@ -395,7 +484,13 @@ static void notrace pk_redirect_handler(unsigned long ip, unsigned long parent_i
 		to = ip == pk_redirects[0].loc ? (unsigned long)pk_tgid_lookup :
 						 (unsigned long)pk_tid_lookup;
 	} else {
-		if (within_module(parent_ip, THIS_MODULE))
+		/*
+		 * pk_readdir() calls procfs' own function: the call returns
+		 * into our text. (One range test; within_module() tests all
+		 * seven of the module's ranges when, as for every other
+		 * caller, the address is in none.)
+		 */
+		if (within_module_mem_type(parent_ip, THIS_MODULE, MOD_TEXT))
 			return;
 		to = ip == pk_redirects[2].loc ? (unsigned long)pk_tgid_readdir :
 						 (unsigned long)pk_tid_readdir;
@@ -569,6 +664,11 @@ int prockill_glue_init(void)
 		if (pk_resolve(pk_redirects[i].orig, pk_redirects[i].name))
 			return -ENOENT;
 	pk_dentry_ops.d_revalidate = pk_pid_dentry_operations->d_revalidate;
+	pk_pid_d_delete = pk_pid_dentry_operations->d_delete;
+	if (!pk_dentry_ops.d_revalidate || !pk_pid_d_delete) {
+		pr_err("prockill: not loaded: procfs' pid_dentry_operations lacks d_revalidate or d_delete\n");
+		return -ENOENT;
+	}
 	return pk_hook();
 }
 

@@ -9,7 +9,7 @@
 # ttyS1, qemu/run --results) writes docs/benchmarks.md and the chart
 # docs/bench-scaling.png (gnuplot). --quick: fewer rounds, shorter batches
 # (a smoke test; with --no-docs nothing in docs/ is touched, the report goes
-# to $PROCKILL_CACHE/bench/). --only send,handle,others,revoke,memory runs
+# to $PROCKILL_CACHE/bench/). --only send,handle,scaling,others,revoke,memory runs
 # a subset (implies --no-docs). Without --only, qemu/profile.sh also runs and
 # its instruction counts go into the report.
 set -euo pipefail

@@ -4,8 +4,10 @@
 #
 #   qemu/install.sh check       only the checks; one line, exit 1 on the first refusal
 #   qemu/install.sh install     checks, build, install to
-#                               $DESTDIR/lib/modules/$KERNELRELEASE/updates/prockill.ko, depmod
-#   qemu/install.sh uninstall   remove it (and rmmod when it is loaded), depmod
+#                               $DESTDIR/lib/modules/$KERNELRELEASE/updates/prockill.ko, depmod,
+#                               and $DESTDIR/etc/modprobe.d/prockill.conf (modprobe -r
+#                               sets cache=N before unloading: docs/kill-node.md)
+#   qemu/install.sh uninstall   remove both (and unload when it is loaded), depmod
 #
 # Settings (environment or make variables):
 #   KERNELRELEASE  target kernel (default: the running one, uname -r)
@@ -138,6 +140,12 @@ case $cmd in
         dest=$DESTDIR/lib/modules/$REL/updates
         mkdir -p "$dest"
         install -m 0644 "$KO" "$dest/prockill.ko"
+        mkdir -p "$DESTDIR/etc/modprobe.d"
+        cat >"$DESTDIR/etc/modprobe.d/prockill.conf" <<'CONF'
+# prockill: each cached /proc/<pid>/kill dentry holds a module reference;
+# cache=N drops them, so that modprobe -r can unload the module.
+remove prockill echo N > /sys/module/prockill/parameters/cache; /sbin/modprobe -r --ignore-remove prockill
+CONF
         do_depmod
         say "installed $dest/prockill.ko$( [ -z "$DESTDIR" ] || echo " (staging root $DESTDIR)" )"
         if [ "${LOAD:-0}" = 1 ]; then
@@ -148,7 +156,12 @@ case $cmd in
         fi
         ;;
     uninstall)
-        if live && grep -q '^prockill ' /proc/modules; then rmmod prockill; say "unloaded prockill"; fi
+        if live && grep -q '^prockill ' /proc/modules; then
+            echo N >/sys/module/prockill/parameters/cache
+            rmmod prockill
+            say "unloaded prockill"
+        fi
+        rm -f "$DESTDIR/etc/modprobe.d/prockill.conf"
         f=$DESTDIR/lib/modules/$REL/updates/prockill.ko
         if [ -f "$f" ]; then rm -f "$f"; do_depmod; say "removed $f"; else say "nothing to remove ($f)"; fi
         ;;

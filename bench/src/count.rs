@@ -71,6 +71,8 @@ pub(crate) fn run(results: Option<&str>) -> Res<()> {
         .map(|p| cstr(&format!("/proc/{p}/{MISS_NAME}")))
         .collect();
     let true_bin = ExecArgs::new(TRUE_BIN);
+    let pid_dir = cstr(&format!("/proc/{target}"));
+    let task_dir = cstr(&format!("/proc/{target}/task/{target}"));
     // Bring the dcache to the state both module states will see: with
     // children (stat, status) cached under every /proc/<pid>, a lookup's
     // final dput of the pid directory is the cheap one.
@@ -85,6 +87,15 @@ pub(crate) fn run(results: Option<&str>) -> Res<()> {
                 }
                 Ok(())
             },
+        )?;
+        let listed = state == "loaded";
+        s.run(&format!("ls /proc/<pid> [{state}]"), ITERS / 4, &mut |n| {
+            list_dirs(&pid_dir, listed, n)
+        })?;
+        s.run(
+            &format!("ls /proc/<pid>/task/<tid> [{state}]"),
+            ITERS / 4,
+            &mut |n| list_dirs(&task_dir, listed, n),
         )?;
         s.run(&format!("ps scan [{state}]"), 5, &mut |n| {
             for _ in 0..n {
@@ -129,12 +140,36 @@ pub(crate) fn run(results: Option<&str>) -> Res<()> {
         ioc_sends(node, n)
     })?;
     let kpath = kill_path(target);
+    // With a handle open, the node's dentry stays in the dcache (the open
+    // file holds it); with none, each open looks the name up again.
+    s.run(
+        "open(/proc/<pid>/kill) + close, another handle open",
+        ITERS / 4,
+        &mut |n| open_closes(&kpath, libc::O_WRONLY, n, "open node"),
+    )?;
+    close(node);
     s.run("open(/proc/<pid>/kill) + close", ITERS / 4, &mut |n| {
         open_closes(&kpath, libc::O_WRONLY, n, "open node")
     })?;
     s.run("pidfd_open + close", ITERS / 4, &mut |n| {
         pidfd_open_closes(target, n)
     })?;
+    let spath = cstr(&format!("/proc/{target}/status"));
+    s.run("open(/proc/<pid>/status) + close", ITERS / 4, &mut |n| {
+        open_closes(&spath, libc::O_RDONLY, n, "open status")
+    })?;
+    let dirfd = open_raw(&pid_dir, libc::O_RDONLY | libc::O_DIRECTORY);
+    if dirfd < 0 {
+        return os_err("count: opening /proc/<pid>");
+    }
+    let (kill, status) = (cstr("kill"), cstr("status"));
+    s.run("openat(dirfd, kill) + close", ITERS / 4, &mut |n| {
+        openat_closes(dirfd, &kill, libc::O_WRONLY, n, "openat kill")
+    })?;
+    s.run("openat(dirfd, status) + close", ITERS / 4, &mut |n| {
+        openat_closes(dirfd, &status, libc::O_RDONLY, n, "openat status")
+    })?;
+    close(dirfd);
     // Revocation: fork + exec with many handles on *other* processes, and
     // the control with as many pidfds there (the same number of open files).
     let mut sleepers = Vec::new();
@@ -165,7 +200,7 @@ pub(crate) fn run(results: Option<&str>) -> Res<()> {
 
     let ksyms =
         std::fs::read_to_string("/proc/kallsyms").map_err(|e| format!("/proc/kallsyms: {e}"))?;
-    for fd in [pidfd, node, devnull] {
+    for fd in [pidfd, devnull] {
         close(fd);
     }
     drop(guard);

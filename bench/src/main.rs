@@ -131,9 +131,12 @@ fn insmod(params: &str) -> Res<()> {
     Ok(())
 }
 
-/// delete_module; retried while the module is still busy (node dentries are
-/// freed on their last dput, which may lag the last close a little).
+/// `cache` set to N (dropping the cached node dentries, each of which holds a
+/// module reference), then delete_module; retried while the module is still
+/// busy (a dentry in use is freed on its last dput).
 fn rmmod() -> Res<()> {
+    std::fs::write("/sys/module/prockill/parameters/cache", "N")
+        .map_err(|e| format!("cache=N: {e}"))?;
     let n = cstr(MODULE_NAME);
     for _ in 0..200 {
         // SAFETY: valid C string.
@@ -856,6 +859,66 @@ fn open_closes(path: &CString, flags: i32, n: usize, what: &str) -> Res<()> {
     Ok(())
 }
 
+/// `n` × (`openat(dirfd, name, flags)` + `close`).
+fn openat_closes(dirfd: RawFd, name: &CString, flags: i32, n: usize, what: &str) -> Res<()> {
+    for _ in 0..n {
+        // SAFETY: valid C string; the result is checked.
+        let fd = unsafe { libc::openat(dirfd, name.as_ptr(), flags | libc::O_CLOEXEC) };
+        check(fd as i64, what)?;
+        close(fd);
+    }
+    Ok(())
+}
+
+/// `ls DIR` without the formatting: open, getdents64 until the end, close.
+/// Returns the number of entries and whether one is named `kill`.
+fn list_dir(path: &CString) -> Res<(usize, bool)> {
+    let fd = open_raw(path, libc::O_RDONLY | libc::O_DIRECTORY);
+    if fd < 0 {
+        return os_err(&format!("open {}", path.to_string_lossy()));
+    }
+    let mut buf = [0u8; 8192];
+    let (mut n, mut kill) = (0, false);
+    loop {
+        // SAFETY: getdents64 writes at most buf.len() bytes into buf.
+        let got = unsafe { libc::syscall(libc::SYS_getdents64, fd, buf.as_mut_ptr(), buf.len()) };
+        if got < 0 {
+            close(fd);
+            return os_err("getdents64");
+        }
+        if got == 0 {
+            break;
+        }
+        let mut off = 0usize;
+        while off < got as usize {
+            // struct linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, name.
+            let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
+            let name = &buf[off + 19..off + reclen];
+            if name.starts_with(b"kill\0") {
+                kill = true;
+            }
+            n += 1;
+            off += reclen;
+        }
+    }
+    close(fd);
+    Ok((n, kill))
+}
+
+/// `n` × `list_dir(path)`, checking that `kill` is listed iff `want_kill`.
+fn list_dirs(path: &CString, want_kill: bool, n: usize) -> Res<()> {
+    for _ in 0..n {
+        let (_, kill) = list_dir(path)?;
+        if kill != want_kill {
+            return Err(format!(
+                "ls {}: kill listed: {kill}",
+                path.to_string_lossy()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `n` × (`pidfd_open(pid)` + `close`).
 fn pidfd_open_closes(pid: i32, n: usize) -> Res<()> {
     for _ in 0..n {
@@ -939,24 +1002,155 @@ fn bench_send(cfg: &Cfg, rep: &mut Report, target: i32) -> Res<()> {
 fn bench_handle(cfg: &Cfg, rep: &mut Report, target: i32) -> Res<()> {
     let dpath = cstr(&format!("/proc/{target}"));
     let kpath = kill_path(target);
+    let spath = cstr(&format!("/proc/{target}/status"));
+    let dirfd = open_raw(&dpath, libc::O_RDONLY | libc::O_DIRECTORY);
+    if dirfd < 0 {
+        return os_err("open /proc/<pid>");
+    }
+    let (kill, status) = (cstr("kill"), cstr("status"));
+    rep.md("## Getting a handle");
+    rep.md("");
+    rep.md("Open and close one handle on a live process, module loaded (the node's dentry cached, as procfs caches its own: `cache=Y`, the default). A round's value is the fastest of 4 batches; the variants of a table run interleaved.");
+    rep.md("");
     let mut vars = vec![
+        variant("open(\"/proc/<pid>/status\") + close", None, |n| {
+            open_closes(&spath, libc::O_RDONLY, n, "open status")
+        }),
+        variant(
+            "open(\"/proc/<pid>/kill\", O_WRONLY) + close",
+            Some(1.3),
+            |n| open_closes(&kpath, libc::O_WRONLY, n, "open node"),
+        ),
         variant("pidfd_open + close", None, |n| pidfd_open_closes(target, n)),
         variant("open(\"/proc/<pid>\", O_DIRECTORY) + close", None, |n| {
             open_closes(&dpath, libc::O_RDONLY | libc::O_DIRECTORY, n, "open dir")
         }),
-        variant("open(\"/proc/<pid>/kill\", O_WRONLY) + close", None, |n| {
-            open_closes(&kpath, libc::O_WRONLY, n, "open node")
-        }),
     ];
     let res = run_rounds(&mut vars, cfg.rounds(31), cfg.batch(40), 100_000)?;
-    rep.md("## Getting a handle");
+    table(rep, &vars, &res, "open(status)");
+    let mut vars = vec![
+        variant("openat(dirfd, \"status\") + close", None, |n| {
+            openat_closes(dirfd, &status, libc::O_RDONLY, n, "openat status")
+        }),
+        variant(
+            "openat(dirfd, \"kill\", O_WRONLY) + close",
+            Some(1.3),
+            |n| openat_closes(dirfd, &kill, libc::O_WRONLY, n, "openat kill"),
+        ),
+    ];
+    let res = run_rounds(&mut vars, cfg.rounds(31), cfg.batch(40), 100_000)?;
+    rep.md("Relative to a held `/proc/<pid>` directory fd (no path walk from `/`):");
+    rep.md("");
+    table(rep, &vars, &res, "openat(status)");
+    close(dirfd);
+    Ok(())
+}
+
+/// One thread's share of a parallel batch: `op(thread, n)`.
+type ThreadOp<'a> = &'a (dyn Fn(usize, usize) -> Res<()> + Sync);
+
+/// Runs `op(thread, n)` on `threads` threads, thread `t` pinned to CPU `t`,
+/// all released at once; returns the wall time until the last finishes.
+fn parallel(threads: usize, n: usize, op: ThreadOp) -> Res<f64> {
+    let go = std::sync::Barrier::new(threads + 1);
+    std::thread::scope(|s| {
+        let hs: Vec<_> = (0..threads)
+            .map(|t| {
+                let go = &go;
+                s.spawn(move || {
+                    let pinned = pin_to_cpu(t);
+                    go.wait();
+                    pinned?;
+                    op(t, n)
+                })
+            })
+            .collect();
+        go.wait();
+        let t0 = Tick::now();
+        let mut r = Ok(());
+        for h in hs {
+            let x = h
+                .join()
+                .unwrap_or_else(|_| Err("bench thread panicked".into()));
+            r = r.and(x);
+        }
+        let ns = t0.ns();
+        r.map(|()| ns)
+    })
+}
+
+/// Open + close from one and from two threads, each thread on its own
+/// target and CPU: throughput, and how it scales, for the kill node and
+/// for pidfd_open. A global lock or a cache line written by every open
+/// would show as a 2-thread throughput below pidfd_open's scaling.
+fn bench_scaling(cfg: &Cfg, rep: &mut Report, targets: [i32; 2]) -> Res<()> {
+    let kpaths = targets.map(kill_path);
+    let node = |t: usize, n: usize| open_closes(&kpaths[t], libc::O_WRONLY, n, "open node");
+    let pidfd = |t: usize, n: usize| pidfd_open_closes(targets[t], n);
+    let ops: [(&str, ThreadOp); 2] = [
+        ("open(\"/proc/<pid>/kill\") + close", &node),
+        ("pidfd_open + close", &pidfd),
+    ];
+    // Calibrate on one thread of the node: a batch of about 40 ms.
+    let want = cfg.batch(40).as_secs_f64() * 1e9;
+    let mut n = 64;
+    loop {
+        let ns = parallel(1, n, &node)?;
+        if ns >= want || n >= 1 << 20 {
+            break;
+        }
+        n = (n as f64 * (want / ns.max(1.0)).clamp(1.5, 16.0)) as usize;
+    }
+    let rounds = cfg.rounds(21);
+    // res[op][threads - 1] = ops per second, per round
+    let mut res = vec![vec![Vec::new(); 2]; 2];
+    for (_, op) in &ops {
+        parallel(2, n / 8 + 1, *op)?; // warm up: dentries cached, caches hot
+    }
+    for r in 0..rounds {
+        for j in 0..4 {
+            let k = (r + j) % 4;
+            let (o, threads) = (k / 2, k % 2 + 1);
+            let mut best = f64::INFINITY;
+            for _ in 0..2 {
+                best = best.min(parallel(threads, n, ops[o].1)?);
+            }
+            res[o][threads - 1].push((threads * n) as f64 / best * 1e9);
+        }
+    }
+    rep.md("## Opening handles from two threads");
     rep.md("");
     rep.md(format!(
-        "Open and close one handle on a live process, module loaded. {} rounds; a round's value is the fastest of {SUB} batches.",
-        res[0].len()
+        "Each thread opens and closes handles on its own target process, pinned to its own vCPU ({n} per thread per batch, {rounds} rounds, interleaved; a round's value is the faster of 2 batches). Throughput in operations per second over all threads; scaling is 2-thread over 1-thread throughput, per round. Under TCG each vCPU is a host thread, so two vCPUs run in parallel when the host has two free cores."
     ));
     rep.md("");
-    table(rep, &vars, &res, "pidfd_open");
+    rep.md("| operation | 1 thread | 2 threads | scaling 2T / 1T (p25 – p75) |");
+    rep.md("|---|---:|---:|---:|");
+    let mut scale = Vec::new();
+    for (o, (name, _)) in ops.iter().enumerate() {
+        let s: Vec<f64> = res[o][1]
+            .iter()
+            .zip(&res[o][0])
+            .map(|(b, a)| b / a)
+            .collect();
+        let sq = q(&s);
+        rep.md(format!(
+            "| {name} | {:.0}/s | {:.0}/s | {:.2}x ({:.2} – {:.2}) |",
+            q(&res[o][0]).med,
+            q(&res[o][1]).med,
+            sq.med,
+            sq.p25,
+            sq.p75
+        ));
+        scale.push(sq.med);
+    }
+    rep.md("");
+    rep.summary.push(format!(
+        "open+close scaling at 2 threads: kill node {:.2}x, pidfd_open {:.2}x; target node >= pidfd_open: {}",
+        scale[0],
+        scale[1],
+        if scale[0] >= scale[1] { "PASS" } else { "MISS" }
+    ));
     Ok(())
 }
 
@@ -1002,6 +1196,18 @@ fn ps_scan() -> Res<usize> {
 fn list_pid_dirs() -> Res<()> {
     for pid in numeric_dirs()? {
         if let Ok(d) = std::fs::read_dir(format!("/proc/{pid}")) {
+            for e in d {
+                let _ = e;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `ls /proc/<pid>/task/<pid>` (the main thread's directory) for every process.
+fn list_task_dirs() -> Res<()> {
+    for pid in numeric_dirs()? {
+        if let Ok(d) = std::fs::read_dir(format!("/proc/{pid}/task/{pid}")) {
             for e in d {
                 let _ = e;
             }
@@ -1091,7 +1297,8 @@ fn bench_others(cfg: &Cfg, rep: &mut Report, holder: &mut Holder) -> Res<()> {
             Box::new(|| lookup_miss(&miss)),
         ),
         ("fork + exec /bin/true + wait", Some(1.03), Box::new(|| fork_exec_wait(&args))),
-        ("ls /proc/<pid> for each process (readdir the module replaces)", None, Box::new(list_pid_dirs)),
+        ("ls /proc/<pid> for each process (readdir the module replaces)", Some(1.03), Box::new(list_pid_dirs)),
+        ("ls /proc/<pid>/task/<tid> for each process", Some(1.03), Box::new(list_task_dirs)),
     ];
     set_state(holder, ModState::Unloaded, "")?;
     let nprocs = ps_scan()?;
@@ -1623,6 +1830,14 @@ fn run(cfg: &Cfg, only: &[String], rep: &mut Report) -> Res<()> {
         &mut |h, rep| {
             set_state(h, ModState::Loaded, "")?;
             bench_handle(cfg, rep, target)
+        },
+        rep,
+    )?;
+    timed(
+        "scaling",
+        &mut |h, rep| {
+            set_state(h, ModState::Loaded, "")?;
+            bench_scaling(cfg, rep, [sleepers[0], sleepers[1]])
         },
         rep,
     )?;

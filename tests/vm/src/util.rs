@@ -406,8 +406,28 @@ pub fn insmod(path: &str, params: &str) -> Result<(), i32> {
     }
 }
 
-/// delete_module(2) of `name` with O_NONBLOCK; `Err(errno)`.
+/// The parameter that keeps unused node dentries cached (each holds a
+/// module reference until it is dropped).
+pub const CACHE_PARAM: &str = "/sys/module/prockill/parameters/cache";
+
+/// `rmmod` as a user does it: for prockill, `cache` set to N first (which
+/// drops the cached node dentries, docs/kill-node.md), then
+/// [`delete_module`]; if that fails the module stays loaded with `cache`
+/// back at Y. `Err(errno)` of delete_module(2) (or of the parameter write).
 pub fn rmmod(name: &str) -> Result<(), i32> {
+    let drain = name == MODULE_NAME && std::path::Path::new(CACHE_PARAM).exists();
+    if drain {
+        write_once(CACHE_PARAM, b"N")?;
+    }
+    let r = delete_module(name);
+    if drain && r.is_err() {
+        let _ = write_once(CACHE_PARAM, b"Y");
+    }
+    r
+}
+
+/// delete_module(2) of `name` with O_NONBLOCK, nothing else; `Err(errno)`.
+pub fn delete_module(name: &str) -> Result<(), i32> {
     let n = CString::new(name).map_err(|_| libc::EINVAL)?;
     // SAFETY: valid C string.
     let r = unsafe { libc::syscall(libc::SYS_delete_module, n.as_ptr(), libc::O_NONBLOCK) };

@@ -2276,7 +2276,8 @@ fn cycler(mut rng: Rng, ko: String) {
         s.pause.store(0, SeqCst);
         if removed {
             sleep_ms(rng.range(0, 300));
-            let p = ["", "revoke=setid", "revoke=exec", "revoke=never"][rng.below(4) as usize];
+            let p = ["", "revoke=setid", "revoke=exec", "revoke=never", "cache=N"]
+                [rng.below(5) as usize];
             count(Op::Insmod);
             match timed("insmod", &mut || util::insmod(&ko, p)) {
                 Ok(()) | Err(libc::EEXIST) => {}
@@ -2298,6 +2299,12 @@ fn policy_changer(mut rng: Rng) {
         };
         count(Op::Policy);
         let _ = util::write_once(REVOKE_PARAM, v);
+        // The dcache switch: N drops every cached node dentry while
+        // lookups, opens and readdirs go on.
+        if rng.below(3) == 0 {
+            let c: &[u8] = if rng.below(2) == 0 { b"Y" } else { b"N" };
+            let _ = util::write_once(util::CACHE_PARAM, c);
+        }
     }
 }
 

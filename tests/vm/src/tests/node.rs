@@ -38,6 +38,8 @@ pub const TESTS: &[Test] = &[
     Test::new("node/unload-busy", unload_busy),
     Test::new("node/unload-cached-dentry", unload_cached_dentry),
     Test::new("node/unload-opath", unload_opath),
+    Test::new("node/dentry-cache", dentry_cache),
+    Test::new("node/readdir-positions", readdir_positions),
     Test::new("node/reload", reload),
     Test::new("node/stress", stress).timeout_secs(120),
 ];
@@ -110,7 +112,7 @@ fn stat_starttime(pid: i32) -> Result<u64, String> {
         .ok_or_else(|| format!("no starttime in {s:?}"))
 }
 
-/// Presence: "kill" is listed third in /proc/<pid> and /proc/<pid>/task/<tid>
+/// Presence: "kill" is listed last in /proc/<pid> and /proc/<pid>/task/<tid>
 /// and is the only difference from the listing without the module; every
 /// other entry looks up as before; nothing is left after unload.
 fn presence() -> TestResult {
@@ -132,12 +134,9 @@ fn presence() -> TestResult {
     let m = pk::load("")?;
     for (d, b) in [(&dir, &before), (&tdir, &tbefore)] {
         let after = listing(d)?;
-        ensure_eq!(
-            after.get(..3),
-            Some(&[".".to_string(), "..".into(), "kill".into()][..])
-        );
+        ensure_eq!(after.last().map(|s| s.as_str()), Some("kill"));
         let mut without = after.clone();
-        without.remove(2);
+        without.pop();
         ensure!(
             &without == b,
             "{d}: listing with the module minus kill differs:\n with {after:?}\n without {b:?}"
@@ -1475,6 +1474,159 @@ fn unload_cached_dentry() -> TestResult {
     let _m2 = pk::load("")?;
     pk::put(go.wr.as_raw_fd(), b"g");
     c.join(T20)
+}
+
+/// (inode number, mode) of `path` by lstat(2).
+fn lstat_ino(path: &str) -> Result<u64, String> {
+    let c = std::ffi::CString::new(path).unwrap();
+    // SAFETY: zeroed stat buffer, valid C string.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { libc::lstat(c.as_ptr(), &mut st) } < 0 {
+        return util::os_err(&format!("lstat {path}"));
+    }
+    Ok(st.st_ino)
+}
+
+/// Every entry of `path` as (name, d_ino, readdir offset of the next entry),
+/// read with getdents64 into a buffer of `buf` bytes (so small a buffer
+/// makes one call per entry).
+fn getdents(path: &str, buf: usize) -> Result<Vec<(String, u64, i64)>, String> {
+    let fd = pk::open_s(path, libc::O_RDONLY | libc::O_DIRECTORY)?;
+    let mut b = vec![0u8; buf];
+    let mut out = Vec::new();
+    loop {
+        // SAFETY: getdents64 writes at most b.len() bytes into b.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_getdents64,
+                fd.as_raw_fd(),
+                b.as_mut_ptr(),
+                b.len(),
+            )
+        };
+        if n < 0 {
+            return util::os_err(&format!("getdents64 {path} ({buf} B)"));
+        }
+        if n == 0 {
+            return Ok(out);
+        }
+        let mut off = 0;
+        while off < n as usize {
+            let ino = u64::from_ne_bytes(b[off..off + 8].try_into().unwrap());
+            let next = i64::from_ne_bytes(b[off + 8..off + 16].try_into().unwrap());
+            let reclen = u16::from_ne_bytes([b[off + 16], b[off + 17]]) as usize;
+            let name = &b[off + 19..off + reclen];
+            let name = &name[..name.iter().position(|&c| c == 0).unwrap_or(name.len())];
+            out.push((String::from_utf8_lossy(name).into_owned(), ino, next));
+            off += reclen;
+        }
+    }
+}
+
+/// Node dentries stay in the dcache while their process lives, so a node's
+/// inode number is stable and readdir reports it; each cached dentry holds
+/// a module reference: delete_module fails until `cache` is set to N, which
+/// drops them. With caching off, the last close frees the dentry.
+fn dentry_cache() -> TestResult {
+    let m = pk::load("")?;
+    let c = sleeper()?;
+    let (dir, path) = (format!("/proc/{}", c.pid()), node(c.pid()));
+    let fd = pk::open_s(&path, libc::O_WRONLY)?;
+    let ino = fstat_ino(fd.as_raw_fd())?;
+    drop(fd);
+    ensure_eq!(lstat_ino(&path)?, ino);
+    let listed: Vec<_> = getdents(&dir, 4096)?
+        .into_iter()
+        .filter(|(n, ..)| n == "kill")
+        .collect();
+    ensure_eq!(listed.len(), 1);
+    eqm!(
+        listed[0].1,
+        ino,
+        "readdir's d_ino of kill, stat's st_ino {ino}"
+    );
+    let fd = pk::open_s(&path, libc::O_RDONLY)?;
+    ensure_eq!(fstat_ino(fd.as_raw_fd())?, ino);
+    drop(fd);
+    let refs = util::module_info(util::MODULE_NAME)?
+        .ok_or("not loaded")?
+        .refcount;
+    ensure!(refs > 0, "refcount {refs} with a cached node dentry");
+    ensure_eq!(util::delete_module(util::MODULE_NAME), Err(libc::EAGAIN));
+    ensure_eq!(util::read_file(util::CACHE_PARAM)?.trim().to_string(), "Y");
+    ensure_eq!(util::write_once(util::CACHE_PARAM, b"N"), Ok(1));
+    ensure_eq!(util::read_file(util::CACHE_PARAM)?.trim().to_string(), "N");
+    let refs = util::module_info(util::MODULE_NAME)?
+        .ok_or("not loaded")?
+        .refcount;
+    ensure_eq!(refs, 0);
+    // Caching off: each lookup makes a new dentry and inode, freed on its
+    // last dput, so the module stays free to go.
+    let fd = pk::open_s(&path, libc::O_WRONLY)?;
+    ensure_eq!(pk::write_fd(fd.as_raw_fd(), b"0"), Ok(1));
+    drop(fd);
+    ensure_eq!(lstat_mode(&path), Ok(libc::S_IFREG | 0o666));
+    ensure_eq!(
+        util::module_info(util::MODULE_NAME)?
+            .ok_or("not loaded")?
+            .refcount,
+        0
+    );
+    for bad in [&b"maybe"[..], b"2", b"-1"] {
+        ensure!(
+            util::write_once(util::CACHE_PARAM, bad).is_err(),
+            "cache={:?} accepted",
+            String::from_utf8_lossy(bad)
+        );
+    }
+    ensure_eq!(util::write_once(util::CACHE_PARAM, b"1"), Ok(1));
+    ensure_eq!(util::read_file(util::CACHE_PARAM)?.trim().to_string(), "Y");
+    drop(c);
+    m.unload()
+}
+
+/// "kill" comes after procfs' entries at one position: every buffer size,
+/// down to one entry per getdents64 call, lists each name once, with the
+/// same offsets; seeking back to an entry's offset lists from there.
+fn readdir_positions() -> TestResult {
+    let m = pk::load("")?;
+    let c = sleeper()?;
+    for d in [
+        format!("/proc/{}", c.pid()),
+        format!("/proc/{0}/task/{0}", c.pid()),
+    ] {
+        let full = getdents(&d, 32768)?;
+        ensure_eq!(full.last().map(|e| e.0.as_str()), Some("kill"));
+        ensure_eq!(full.iter().filter(|e| e.0 == "kill").count(), 1);
+        for buf in [40, 64, 100, 256, 1000] {
+            let small = getdents(&d, buf)?;
+            eqm!(small, full, "{d} with a {buf}-byte buffer");
+        }
+        // lseek to the offset before "kill", then list: only "kill".
+        let before = full[full.len() - 2].2;
+        let fd = pk::open_s(&d, libc::O_RDONLY | libc::O_DIRECTORY)?;
+        // SAFETY: lseek on our fd.
+        ensure_eq!(
+            unsafe { libc::lseek(fd.as_raw_fd(), before, libc::SEEK_SET) },
+            before
+        );
+        let mut b = vec![0u8; 4096];
+        // SAFETY: getdents64 writes at most b.len() bytes into b.
+        let n = unsafe {
+            libc::syscall(
+                libc::SYS_getdents64,
+                fd.as_raw_fd(),
+                b.as_mut_ptr(),
+                b.len(),
+            )
+        };
+        ensure!(n > 0, "getdents64 after lseek: {n}");
+        ensure_eq!(&b[19..24], b"kill\0");
+        ensure_eq!(u16::from_ne_bytes([b[16], b[17]]) as i64, n as i64);
+    }
+    drop(c);
+    m.unload()
 }
 
 /// An O_PATH fd on the node pins the module too.
