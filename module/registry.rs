@@ -19,7 +19,9 @@
 //!   (logarithmic in the number of processes with handles in the bucket),
 //!   then a walk of that process's own handles only, marking each revoked;
 //! - open and close: one lookup plus an O(1) list insertion or removal,
-//!   under the bucket's lock.
+//!   under the bucket's lock; a process's first handle adds a tree node (the
+//!   bucket's spare one if it has one) and its last removes it (kept as the
+//!   spare if there is none).
 //!
 //! Abuse: anyone may open a node read-only, on any process. Such handles,
 //! when their opener may not signal the target ("foreign" handles), count
@@ -57,13 +59,24 @@ struct Entry {
     foreign: usize,
 }
 
+/// A bucket's state, under its lock.
+struct Procs {
+    /// The processes of the bucket that have handles.
+    tree: RBTree<u64, Entry>,
+    /// The tree node of the last entry removed, kept for the next process
+    /// to get one, so that opening and closing a process's only handle
+    /// allocates and frees no node. At most one per bucket; it stays charged
+    /// to the memory cgroup that allocated it until the module is unloaded.
+    spare: Option<RBTreeNodeReservation<u64, Entry>>,
+}
+
 /// One bucket: the processes whose key hashes here. Aligned to a cache
 /// line, so that buckets never share one.
 #[pin_data]
 #[repr(align(64))]
 struct Bucket {
     #[pin]
-    procs: SpinLock<RBTree<u64, Entry>>,
+    procs: SpinLock<Procs>,
     /// How many processes in `procs` have handles: the exec fast path
     /// reads it without the lock. Written under the lock.
     used: Atomic<usize>,
@@ -94,7 +107,13 @@ impl Registry {
         let table = KBox::pin_init(
             pin_init::pin_init_array_from_fn(|_| {
                 pin_init!(Bucket {
-                    procs <- kernel::new_spinlock!(RBTree::new(), "prockill_bucket"),
+                    procs <- kernel::new_spinlock!(
+                        Procs {
+                            tree: RBTree::new(),
+                            spare: None,
+                        },
+                        "prockill_bucket"
+                    ),
                     used: Atomic::new(0),
                 })
             }),
@@ -134,24 +153,35 @@ fn bucket(key: u64) -> &'static Bucket {
 pub(crate) fn register(handle: ListArc<Handle>) -> Result {
     let key = handle.key();
     let foreign = usize::from(handle.foreign());
-    let reservation = RBTreeNodeReservation::new(GFP_KERNEL_ACCOUNT)?;
     let b = bucket(key);
-    let mut procs = b.procs.lock();
-    if let Some(entry) = procs.get_mut(&key) {
-        if entry.foreign + foreign > MAX_FOREIGN {
-            return Err(EMFILE);
+    // The process usually has an entry when it already has handles: then no
+    // tree node is needed. Otherwise allocate one outside the lock and look
+    // again (a concurrent open may have added the entry meanwhile).
+    let mut reservation: Option<RBTreeNodeReservation<u64, Entry>> = None;
+    loop {
+        let mut procs = b.procs.lock();
+        if let Some(entry) = procs.tree.get_mut(&key) {
+            if entry.foreign + foreign > MAX_FOREIGN {
+                return Err(EMFILE);
+            }
+            entry.foreign += foreign;
+            entry.handles.push_back(handle);
+            drop(procs);
+            // An unused `reservation` is freed here, outside the lock.
+            return Ok(());
         }
-        entry.foreign += foreign;
-        entry.handles.push_back(handle);
+        if let Some(node) = reservation.take().or_else(|| procs.spare.take()) {
+            let mut handles = List::new();
+            handles.push_back(handle);
+            procs
+                .tree
+                .insert(node.into_node(key, Entry { handles, foreign }));
+            b.used.store(b.used.load(Relaxed) + 1, Relaxed);
+            return Ok(());
+        }
         drop(procs);
-        // `reservation` is freed here, outside the lock.
-        return Ok(());
+        reservation = Some(RBTreeNodeReservation::new(GFP_KERNEL_ACCOUNT)?);
     }
-    let mut handles = List::new();
-    handles.push_back(handle);
-    procs.insert(reservation.into_node(key, Entry { handles, foreign }));
-    b.used.store(b.used.load(Relaxed) + 1, Relaxed);
-    Ok(())
 }
 
 /// Removes `handle` from its process's list (on release).
@@ -159,7 +189,7 @@ pub(crate) fn unregister(handle: &Handle) {
     let key = handle.key();
     let b = bucket(key);
     let mut procs = b.procs.lock();
-    let Some(entry) = procs.get_mut(&key) else {
+    let Some(entry) = procs.tree.get_mut(&key) else {
         return;
     };
     // SAFETY: A handle is only ever inserted in the list of its own key
@@ -168,12 +198,15 @@ pub(crate) fn unregister(handle: &Handle) {
     if removed.is_some() {
         entry.foreign -= usize::from(handle.foreign());
     }
-    let node = if entry.handles.is_empty() {
+    let mut node = None;
+    if entry.handles.is_empty() {
         b.used.store(b.used.load(Relaxed) - 1, Relaxed);
-        procs.remove_node(&key)
-    } else {
-        None
-    };
+        // Dropping the entry in place frees nothing: its list is empty.
+        node = procs.tree.remove_node(&key).map(|n| n.into_reservation());
+        if procs.spare.is_none() {
+            procs.spare = node.take();
+        }
+    }
     drop(procs);
     // The file still holds its own reference: neither drop frees a handle.
     drop(removed);
@@ -203,7 +236,7 @@ pub(crate) fn on_exec(event: &ExecEvent<'_>) {
     let (tgid, gen_now) = (task.tgid_nr(), task.self_exec_id());
     let module_policy = crate::policy::module_policy();
     let procs = b.procs.lock();
-    let Some(entry) = procs.get(&key) else {
+    let Some(entry) = procs.tree.get(&key) else {
         return;
     };
     let mut revoked = false;

@@ -143,6 +143,9 @@ accel=${PROCKILL_ACCEL:-tcg}
     echo "## Targets"
     echo
     sed -n 's/^SUM //p' "$results" | sed 's/^/- /; s/: PASS$/: **PASS**/; s/: MISS$/: **MISS**/'
+    if [ -n "$prof" ] && [ -f "$prof.targets" ]; then
+        sed 's/^/- /; s/: PASS$/: **PASS**/; s/: MISS$/: **MISS**/' "$prof.targets"
+    fi
     # Busy: judged on the load before the benchmark's own VM started (at the
     # end, that VM itself accounts for about 1).
     busy=$(awk -v a="${load0%% *}" -v n="$(nproc)" 'BEGIN { print (a > n / 2) ? 1 : 0 }')
@@ -178,3 +181,4 @@ accel=${PROCKILL_ACCEL:-tcg}
 } >"$md"
 echo "bench: wrote $md${own0:+ and $png} (${elapsed}s)" >&2
 sed -n 's/^SUM //p' "$results"
+if [ -n "$prof" ] && [ -f "$prof.targets" ]; then cat "$prof.targets"; fi
