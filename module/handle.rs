@@ -364,19 +364,26 @@ impl Handle {
         if sig == 0 {
             return Ok(());
         }
-        // SAFETY: `task` is valid (borrowed under `rcu`) and `locked` holds
-        // its siglock, as `prockill_send_signal_locked` requires;
-        // `file.cred()` is valid while the file is.
-        let ret = unsafe {
-            ffi::prockill_send_signal_locked(
-                task.as_ptr(),
-                self.kind().pid_type(),
-                sig as c_int,
-                file.cred().as_ptr(),
-                self.si_uid_opener_ns,
-                queued.is_some(),
-                queued.unwrap_or(0),
-            )
+        let (t, ty, opener) = (task.as_ptr(), self.kind().pid_type(), file.cred().as_ptr());
+        let ret = match queued {
+            // SAFETY: `task` is valid (borrowed under `rcu`) and `locked`
+            // holds its siglock, as `prockill_send_signal_locked` requires;
+            // `file.cred()` is valid while the file is.
+            None => unsafe {
+                ffi::prockill_send_signal_locked(t, ty, sig as c_int, opener, self.si_uid_opener_ns)
+            },
+            // SAFETY: As above (`prockill_send_queued_locked` has the same
+            // requirements).
+            Some(v) => unsafe {
+                ffi::prockill_send_queued_locked(
+                    t,
+                    ty,
+                    sig as c_int,
+                    opener,
+                    self.si_uid_opener_ns,
+                    v,
+                )
+            },
         };
         if ret == 0 {
             Ok(())
@@ -797,26 +804,25 @@ unsafe extern "C" fn pk_ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_ulo
     // SAFETY: `file` is an open kill node; the VFS holds it for the call.
     let (h, f) = unsafe { handle_and_file(file) };
     let user = UserPtr::from_addr(arg);
+    // The send first: the one call that is on a hot path.
     let res: Result = match cmd {
+        uapi::IOC_SEND => (|| {
+            // SAFETY: `file` is valid.
+            if unsafe { (*file).f_mode } & FMODE_WRITE == 0 {
+                return Err(EBADF);
+            }
+            let req = read_send(arg)?;
+            if req.flags != 0 || req.sig > signal::SIG_MAX {
+                return Err(EINVAL);
+            }
+            h.send(f, req.sig, None)
+        })(),
         uapi::IOC_INFO => {
             let info = h.snapshot(f.cred()).info;
             UserSlice::new(user, core::mem::size_of::<uapi::Info>())
                 .writer()
                 .write(&info)
         }
-        uapi::IOC_SEND => (|| {
-            // SAFETY: `file` is valid.
-            if unsafe { (*file).f_mode } & FMODE_WRITE == 0 {
-                return Err(EBADF);
-            }
-            let req: uapi::Send = UserSlice::new(user, core::mem::size_of::<uapi::Send>())
-                .reader()
-                .read()?;
-            if req.flags != 0 || req.sig > signal::SIG_MAX {
-                return Err(EINVAL);
-            }
-            h.send(f, req.sig, None)
-        })(),
         uapi::IOC_SEND_VALUE => (|| {
             // SAFETY: `file` is valid.
             if unsafe { (*file).f_mode } & FMODE_WRITE == 0 {
@@ -848,6 +854,24 @@ unsafe extern "C" fn pk_ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_ulo
         Ok(()) => 0,
         Err(e) => e.to_errno() as c_long,
     }
+}
+
+/// Reads `PROCKILL_IOC_SEND`'s argument, a `struct prockill_send` at the
+/// user address `arg`, with one `get_user()` of its 8 bytes.
+fn read_send(arg: c_ulong) -> Result<uapi::Send> {
+    const _: () = assert!(core::mem::size_of::<uapi::Send>() == 8);
+    let mut raw = 0u64;
+    // SAFETY: `raw` is a valid `u64` to write; `arg` is only used as a user
+    // address, which `get_user()` checks.
+    if unsafe { ffi::prockill_get_user_u64(&mut raw, arg as *const u64) } != 0 {
+        return Err(EFAULT);
+    }
+    // `struct prockill_send` is two u32s in memory order, as the bytes were.
+    let b = raw.to_ne_bytes();
+    Ok(uapi::Send {
+        sig: u32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
+        flags: u32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
+    })
 }
 
 /// `show_fdinfo`: the target and state in `/proc/<pid>/fdinfo/<fd>`.

@@ -60,6 +60,9 @@ mod ffi {
         pub(crate) fn prockill_glue_exit();
         /// Returns a counted reference to the `struct pid` of a node inode.
         pub(crate) fn prockill_inode_pid(inode: *const bindings::inode) -> *mut bindings::pid;
+        /// `get_user()` of 8 bytes at the user address `src` into `*dst`:
+        /// 0, or `-EFAULT` (and `*dst` zeroed).
+        pub(crate) fn prockill_get_user_u64(dst: *mut u64, src: *const u64) -> c_int;
         /// `lock_task_sighand()`: locks `task`'s siglock (interrupts off,
         /// state in `flags`), or returns null if `task` was released.
         pub(crate) fn prockill_lock_sighand(
@@ -83,15 +86,22 @@ mod ffi {
         /// caller is in `opener`'s user namespace), to the process
         /// (`PIDTYPE_TGID`) or thread (`PIDTYPE_PID`) of `task`. Does no
         /// permission check. The caller must hold `task`'s siglock
-        /// (a `refs::SigLockGuard` of `task`). With `queued`, `si_code` is
-        /// `SI_QUEUE` and `si_int` is `value`, as `sigqueue(3)` gives them.
+        /// (a `refs::SigLockGuard` of `task`).
         pub(crate) fn prockill_send_signal_locked(
             task: *mut bindings::task_struct,
             type_: bindings::pid_type,
             sig: c_int,
             opener: *const bindings::cred,
             uid_opener_ns: bindings::uid_t,
-            queued: bool,
+        ) -> c_int;
+        /// As `prockill_send_signal_locked`, but `si_code` is `SI_QUEUE` and
+        /// `si_int` is `value`, as `sigqueue(3)` gives them.
+        pub(crate) fn prockill_send_queued_locked(
+            task: *mut bindings::task_struct,
+            type_: bindings::pid_type,
+            sig: c_int,
+            opener: *const bindings::cred,
+            uid_opener_ns: bindings::uid_t,
             value: c_int,
         ) -> c_int;
         /// `security_task_kill()` for `opener` sending `sig` to `task`: 0 or
