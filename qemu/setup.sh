@@ -16,7 +16,7 @@ CACHE=${PROCKILL_CACHE:-$HOME/.cache/prockill}
 BINDGEN_VERSION=0.73.2
 PKGS=(bc bison flex libelf-dev libssl-dev cpio kmod make gcc libc6-dev
       rustc-web rust-web-src rust-web-clippy libclang-19-dev clang-19 lld-19 llvm-19
-      qemu-system-x86 busybox-static python3 trinity)
+      qemu-system-x86 busybox-static python3 trinity shellcheck)
 
 die() { echo "setup: $*" >&2; exit 1; }
 log() { echo "setup: $*"; }
