@@ -2,7 +2,9 @@
 # target runs setup (qemu/setup.sh, idempotent) first.
 #
 #   make demo        boot the release kernel, load the module, show it
-#   make test        host tests + VM suite on the debug kernel
+#   make test        host tests, lint + VM suite on the debug kernel
+#   make lint        cargo fmt --check, cargo clippy -D warnings, shellcheck of every
+#                    shell script (qemu/, .ci/); no setup, no kernel
 #   make shell       interactive busybox shell in the VM (FLAVOUR=debug for the debug kernel,
 #                    FLAVOUR=debian for Debian's own kernel; also for demo)
 #   make install     build against /lib/modules/$(uname -r)/build and install (qemu/install.sh;
@@ -23,7 +25,7 @@ FLAVOUR ?= release
 # `make fuzz` defaults to the debug kernel unless FLAVOUR is given.
 FUZZ_FLAVOUR := $(if $(filter command line environment,$(origin FLAVOUR)),$(FLAVOUR),debug)
 
-.PHONY: all setup kernel-release kernel-debug module vm-tests initramfs test demo shell bench profile fuzz
+.PHONY: all setup kernel-release kernel-debug module vm-tests initramfs test lint demo shell bench profile fuzz
 all: test
 
 setup:
@@ -46,6 +48,9 @@ initramfs: module vm-tests
 
 test:
 	@$(PK) test
+
+lint:
+	@$(PK) lint
 
 demo:
 	@$(PK) demo $(FLAVOUR)

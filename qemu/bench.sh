@@ -19,7 +19,7 @@ export PROCKILL_CACHE=${PROCKILL_CACHE:-$HOME/.cache/prockill}
 CACHE=$PROCKILL_CACHE
 die() { echo "bench: $*" >&2; exit 1; }
 
-quick= docs=1 only=
+quick='' docs=1 only=''
 while (($#)); do
     case $1 in
         --quick) quick=--quick; shift ;;

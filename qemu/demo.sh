@@ -10,6 +10,8 @@ printf '\n### prockill: a writable /proc/<pid>/kill\n'
 echo "Linux $(uname -r), module prockill loaded (revoke=$(cat /sys/module/prockill/parameters/revoke))."
 echo "Every process now has a kill node; reading one shows what it is bound to:"
 echo "  \$ ls -l /proc/self/kill"
+# The demo shows ls -l's own output (the node's mode and owner), not a file list to parse.
+# shellcheck disable=SC2012
 ls -l /proc/self/kill | sed 's/^/  /'
 echo "  \$ cat /proc/\$\$/kill"
 head -5 /proc/$$/kill | sed 's/^/  /'

@@ -18,7 +18,7 @@ cd /root || exit 1
 cleanup() {
     for d in /proc/[0-9]*; do
         p=${d#/proc/}
-        case $p in 1|$$|$PPID) continue ;; esac
+        case $p in 1|"$$"|"$PPID") continue ;; esac
         read -r _ _ _ pp _ <"$d/stat" 2>/dev/null || continue
         case $pp in 0|2) continue ;; esac
         kill -KILL "$p" 2>/dev/null

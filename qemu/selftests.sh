@@ -38,7 +38,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 CACHE=${PROCKILL_CACHE:-$HOME/.cache/prockill}
-build=1 counts= only= compare=()
+build=1 counts='' only='' compare=()
 # The list of binaries and known-flaky cases (another one: for testing this script).
 listfile=${PROCKILL_SELFTESTS_LIST:-$here/selftests/list}
 while (($#)); do
@@ -80,7 +80,7 @@ logs=$CACHE/logs/selftests.$(date +%Y%m%d-%H%M%S).$$
 mkdir -p "$logs"
 ln -sfn "$(basename "$logs")" "$CACHE/logs/selftests"
 # Keep the 5 latest runs' logs.
-ls -1d "$CACHE"/logs/selftests.*.* 2>/dev/null | sort | head -n -5 | xargs -r rm -rf
+find "$CACHE/logs" -mindepth 1 -maxdepth 1 -name 'selftests.*.*' 2>/dev/null | sort | head -n -5 | xargs -r rm -rf
 cons=("$logs/nomod.console" "$logs/mod.console")
 # ---- build (host, static, cached per kernel version and compiler) ----------
 [ -f "$CACHE/kernel-src.path" ] || die "no kernel source: run 'make setup'"
@@ -141,7 +141,7 @@ boot() {
     # The guest's time limit: every binary's, plus 5 s each, plus the boot.
     vmtimeout=$(awk '{ s += $2 + 5 } END { print s + 180 }' "$stage/list")
     echo "== selftests on the debug kernel, module $([ ${#flag[@]} = 0 ] && echo loaded || echo not loaded): $(wc -l <"$stage/list") binaries" >&2
-    PK_TIMINGS= "$here/run" --no-build --flavour debug "${flag[@]}" --dir "$stage" \
+    PK_TIMINGS='' "$here/run" --no-build --flavour debug "${flag[@]}" --dir "$stage" \
         --results "$logs/$run.results" --log "$logs/$run.console" \
         --timeout "$vmtimeout" -- sh /host/guest.sh >"$logs/$run.out" 2>&1 || rc=$?
     echo "$rc" >"$stage/$run.rc"

@@ -16,7 +16,7 @@ CACHE=${PROCKILL_CACHE:-$HOME/.cache/prockill}
 BINDGEN_VERSION=0.73.2
 PKGS=(bc bison flex libelf-dev libssl-dev cpio kmod make gcc libc6-dev
       rustc-web rust-web-src rust-web-clippy libclang-19-dev clang-19 lld-19 llvm-19
-      qemu-system-x86 busybox-static python3 trinity)
+      qemu-system-x86 busybox-static python3 trinity shellcheck)
 
 die() { echo "setup: $*" >&2; exit 1; }
 log() { echo "setup: $*"; }
@@ -55,7 +55,7 @@ fi
 
 # ---- 3. kernel source ----------------------------------------------------
 if [ -n "${KERNEL_SRC:-}" ]; then
-    [ -f "$KERNEL_SRC/Makefile" ] && [ -d "$KERNEL_SRC/rust/kernel" ] \
+    { [ -f "$KERNEL_SRC/Makefile" ] && [ -d "$KERNEL_SRC/rust/kernel" ]; } \
         || die "KERNEL_SRC=$KERNEL_SRC is not a kernel tree with Rust support"
     echo "$KERNEL_SRC" >"$CACHE/kernel-src.path"
     exit 0
@@ -77,6 +77,9 @@ apt-get -qq "${aptopts[@]}" update >"$APT/update.log" 2>&1 \
     || die "private apt-get update for trixie-backports failed; see $APT/update.log"
 (cd "$APT/debs" && apt-get -qq "${aptopts[@]}" download linux-source-7.3 >"$APT/download.log" 2>&1) \
     || die "apt-get download linux-source-7.3 failed; see $APT/download.log"
+# The newest by mtime (earlier downloads may remain): ls -t is the tool for that,
+# and Debian package file names have no blanks or newlines to trip it.
+# shellcheck disable=SC2012
 deb=$(ls -t "$APT"/debs/linux-source-7.3_*.deb | head -1)
 ver=$(dpkg-deb -f "$deb" Version)
 log "unpacking $(basename "$deb")"
