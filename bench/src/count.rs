@@ -158,6 +158,17 @@ pub(crate) fn run(results: Option<&str>) -> Res<()> {
     s.run("open(/proc/<pid>/status) + close", ITERS / 4, &mut |n| {
         open_closes(&spath, libc::O_RDONLY, n, "open status")
     })?;
+    s.run(
+        "open(/proc/<pid>/kill, O_RDONLY) + close",
+        ITERS / 4,
+        &mut |n| open_closes(&kpath, libc::O_RDONLY, n, "open node read-only"),
+    )?;
+    let opath = cstr(&format!("/proc/{target}/oom_score_adj"));
+    s.run(
+        "open(/proc/<pid>/oom_score_adj, O_WRONLY) + close",
+        ITERS / 4,
+        &mut |n| open_closes(&opath, libc::O_WRONLY, n, "open oom_score_adj"),
+    )?;
     let dirfd = open_raw(&pid_dir, libc::O_RDONLY | libc::O_DIRECTORY);
     if dirfd < 0 {
         return os_err("count: opening /proc/<pid>");

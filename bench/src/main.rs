@@ -1003,6 +1003,7 @@ fn bench_handle(cfg: &Cfg, rep: &mut Report, target: i32) -> Res<()> {
     let dpath = cstr(&format!("/proc/{target}"));
     let kpath = kill_path(target);
     let spath = cstr(&format!("/proc/{target}/status"));
+    let opath = cstr(&format!("/proc/{target}/oom_score_adj"));
     let dirfd = open_raw(&dpath, libc::O_RDONLY | libc::O_DIRECTORY);
     if dirfd < 0 {
         return os_err("open /proc/<pid>");
@@ -1020,6 +1021,14 @@ fn bench_handle(cfg: &Cfg, rep: &mut Report, target: i32) -> Res<()> {
             "open(\"/proc/<pid>/kill\", O_WRONLY) + close",
             Some(1.3),
             |n| open_closes(&kpath, libc::O_WRONLY, n, "open node"),
+        ),
+        variant("open(\"/proc/<pid>/kill\", O_RDONLY) + close", None, |n| {
+            open_closes(&kpath, libc::O_RDONLY, n, "open node read-only")
+        }),
+        variant(
+            "procfs' own writable file: open(\"/proc/<pid>/oom_score_adj\", O_WRONLY) + close",
+            None,
+            |n| open_closes(&opath, libc::O_WRONLY, n, "open oom_score_adj"),
         ),
         variant("pidfd_open + close", None, |n| pidfd_open_closes(target, n)),
         variant("open(\"/proc/<pid>\", O_DIRECTORY) + close", None, |n| {
