@@ -313,7 +313,8 @@ impl Handle {
             let task = self.pid.task_rcu(&rcu).ok_or_else(|| self.gone_errno())?;
             // The LSMs first, under RCU and not under the siglock, where
             // `check_kill_permission()` asks them too.
-            if let Err(e) = lsm_may_signal(file, task, sig, self.si_uid_opener_ns) {
+            if let Err(e) = lsm_may_signal(file, task, sig, self.si_uid_opener_ns, queued.as_ref())
+            {
                 // A revoked or gone handle says so, whatever the LSMs say.
                 self.usable(task)?;
                 return Err(e);
@@ -503,14 +504,28 @@ fn uid_may_signal(opener: &Credential, task: &Task, _rcu: &rcu::Guard) -> bool {
 
 /// What the LSMs (`security_task_kill()`) say of the opener (`file`'s
 /// credentials) sending `sig` to `task`; `si_uid` is the opener's uid in its
-/// own user namespace (`Handle::si_uid_opener_ns`). `task` must stay valid
-/// for the call (RCU, as in `send`, or a reference, as at open).
+/// own user namespace (`Handle::si_uid_opener_ns`); `queued` the value of a
+/// `sigqueue(3)`-like send, whose siginfo the LSMs then see. `task` must
+/// stay valid for the call (RCU, as in `send`, or a reference, as at open).
 #[cfg(CONFIG_SECURITY)]
-fn lsm_may_signal(file: &LocalFile, task: &Task, sig: u32, si_uid: bindings::uid_t) -> Result {
+fn lsm_may_signal(
+    file: &LocalFile,
+    task: &Task,
+    sig: u32,
+    si_uid: bindings::uid_t,
+    queued: Option<&i32>,
+) -> Result {
+    let value = queued.map_or(core::ptr::null(), core::ptr::from_ref);
     // SAFETY: `task` is valid while borrowed; `file.cred()` is valid while
-    // the file is.
+    // the file is; `value` is null or points to `queued`, borrowed here.
     let ret = unsafe {
-        ffi::prockill_lsm_task_kill(task.as_ptr(), sig as c_int, file.cred().as_ptr(), si_uid)
+        ffi::prockill_lsm_task_kill(
+            task.as_ptr(),
+            sig as c_int,
+            file.cred().as_ptr(),
+            si_uid,
+            value,
+        )
     };
     if ret == 0 {
         Ok(())
@@ -522,7 +537,13 @@ fn lsm_may_signal(file: &LocalFile, task: &Task, sig: u32, si_uid: bindings::uid
 /// Without `CONFIG_SECURITY` there are no LSMs to ask (the kernel's own
 /// `security_task_kill()` is then an inline that returns 0).
 #[cfg(not(CONFIG_SECURITY))]
-fn lsm_may_signal(_file: &LocalFile, _task: &Task, _sig: u32, _si_uid: bindings::uid_t) -> Result {
+fn lsm_may_signal(
+    _file: &LocalFile,
+    _task: &Task,
+    _sig: u32,
+    _si_uid: bindings::uid_t,
+    _queued: Option<&i32>,
+) -> Result {
     Ok(())
 }
 
@@ -655,7 +676,7 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
             return Err(EPERM);
         }
         // What the LSMs say of a probe (signal 0), as for `kill(pid, 0)`.
-        lsm_may_signal(file_ref, &task, 0, si_uid_opener_ns)?;
+        lsm_may_signal(file_ref, &task, 0, si_uid_opener_ns, None)?;
     }
     let target = match kind {
         Kind::Process => Target::Process,

@@ -817,13 +817,19 @@ int prockill_send_queued_locked(struct task_struct *task, enum pid_type type, in
  * opener's, so the LSMs see the opener's credentials, as they see the file
  * owner's for SIGIO. Returns 0 or an errno. Called with @task kept valid (RCU
  * or a reference), not under the siglock, as check_kill_permission() is.
+ * With @value (PROCKILL_IOC_SEND_VALUE), the LSMs see the siginfo that will
+ * be sent: SI_QUEUE and *@value, as sigqueue(3)'s own check would.
  */
 int prockill_lsm_task_kill(struct task_struct *task, int sig, const struct cred *opener,
-			   uid_t uid_opener_ns)
+			   uid_t uid_opener_ns, const int *value)
 {
 	struct kernel_siginfo info;
 
 	pk_fill_siginfo(&info, sig, opener, uid_opener_ns);
+	if (value) {
+		info.si_code = SI_QUEUE;
+		info.si_int = *value;
+	}
 	return pk_security_task_kill(task, &info, sig, opener);
 }
 #endif

@@ -105,13 +105,15 @@ mod ffi {
             value: c_int,
         ) -> c_int;
         /// `security_task_kill()` for `opener` sending `sig` to `task`: 0 or
-        /// an errno. With `task` kept valid, not under the siglock.
+        /// an errno. With `task` kept valid, not under the siglock. A
+        /// non-null `value` makes the siginfo a queued one (`SI_QUEUE`).
         #[cfg(CONFIG_SECURITY)]
         pub(crate) fn prockill_lsm_task_kill(
             task: *mut bindings::task_struct,
             sig: c_int,
             opener: *const bindings::cred,
             uid_opener_ns: bindings::uid_t,
+            value: *const c_int,
         ) -> c_int;
         /// `offsetof()` of field number `field` (see `layout.rs`).
         pub(crate) fn prockill_c_offsetof(field: c_uint) -> usize;
