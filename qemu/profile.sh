@@ -22,6 +22,12 @@ if [ ! -f "$plugin" ] || [ "$here/profile/pk-count.c" -nt "$plugin" ]; then
     gcc -O2 -Wall -shared -fPIC -fvisibility=hidden -o "$plugin" "$here/profile/pk-count.c" -lpthread
 fi
 rm -f "$out/counts" "$out/results"
+# The plugin speaks QEMU's plugin API version 1, which QEMU 7.2 (bookworm's
+# qemu-system-x86) loads and 10.0 no longer does: the profile runs on the
+# system QEMU. Its one vCPU keeps it clear of 7.2's multi-threaded TCG bug
+# (docs/procfs-glue.md §4), which needs a second vCPU running the code the
+# guest rewrites; the profile loads the module once, before measuring.
+PROCKILL_QEMU=${PROCKILL_PROFILE_QEMU:-/usr/bin/qemu-system-x86_64} \
 PROCKILL_SMP=1 PROCKILL_QEMU_ARGS="-plugin $plugin,out=$out/counts" \
     "$here/run" --flavour release --no-module --timeout 1200 --results "$out/results" \
     --log "$out/console.log" -- 'pk-bench --count --results /dev/ttyS1' >&2

@@ -4,7 +4,13 @@
 #  1. Debian packages from the machine's own suites (never touches apt sources,
 #     never upgrades an installed package).
 #  2. bindgen-cli (pinned) through cargo, into the cache.
-#  3. Debian's linux-source-7.3 from trixie-backports through a *private* apt
+#  3. A QEMU whose multi-threaded TCG does not run stale guest code: the
+#     system's if it is 10.0 or newer, otherwise qemu-system-x86 and
+#     qemu-system-data from bookworm-backports through a private apt
+#     configuration, unpacked into the cache (QEMU 7.2, bookworm's, ran an
+#     int3 the guest kernel had already rewritten; docs/procfs-glue.md §4).
+#     PROCKILL_QEMU=/path/to/qemu-system-x86_64 skips this.
+#  4. Debian's linux-source-7.3 from trixie-backports through a *private* apt
 #     configuration (own sources file, lists and cache), unpacked into the cache.
 #     KERNEL_SRC=/path/to/tree skips this and uses the user's tree.
 #
@@ -53,7 +59,47 @@ if ! [ -x "$BINDGEN" ] || ! "$BINDGEN" --version 2>/dev/null | grep -q "$BINDGEN
         || die "cargo install bindgen-cli $BINDGEN_VERSION failed; see $CACHE/bindgen-install.log"
 fi
 
-# ---- 3. kernel source ----------------------------------------------------
+# ---- 3. QEMU -------------------------------------------------------------
+# qemu/run reads the binary from $CACHE/qemu.path.
+QEMU_MIN_MAJOR=10
+QEMU_SUITE=bookworm-backports
+qemu_major() { "$1" --version 2>/dev/null | sed -n 's/^QEMU emulator version \([0-9]*\)\..*/\1/p'; }
+qemu_ok() { [ -x "$1" ] && [ "$(qemu_major "$1")" -ge "$QEMU_MIN_MAJOR" ] 2>/dev/null; }
+sysq=$(command -v qemu-system-x86_64 || true)
+if [ -n "${PROCKILL_QEMU:-}" ]; then
+    [ -x "$PROCKILL_QEMU" ] || die "PROCKILL_QEMU=$PROCKILL_QEMU is not an executable"
+    echo "$PROCKILL_QEMU" >"$CACHE/qemu.path"
+elif [ -n "$sysq" ] && qemu_ok "$sysq"; then
+    echo "$sysq" >"$CACHE/qemu.path"
+elif ! { [ -f "$CACHE/qemu.path" ] && qemu_ok "$(cat "$CACHE/qemu.path")"; }; then
+    # shellcheck source=/dev/null
+    codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+    [ "$codename" = bookworm ] || die "QEMU $(qemu_major "${sysq:-/bin/false}") is older than $QEMU_MIN_MAJOR.0 and this is not bookworm: install qemu-system-x86 >= $QEMU_MIN_MAJOR.0, or set PROCKILL_QEMU (docs/procfs-glue.md §4 says why)"
+    QAPT=$CACHE/apt-qemu
+    mkdir -p "$QAPT/lists/partial" "$QAPT/cache/archives/partial" "$QAPT/debs"
+    cat >"$QAPT/sources.list" <<SRC
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $QEMU_SUITE main
+SRC
+    qaptopts=(-o Dir::Etc::SourceList="$QAPT/sources.list" -o Dir::Etc::SourceParts=/nonexistent
+              -o Dir::State::Lists="$QAPT/lists" -o Dir::Cache="$QAPT/cache"
+              -o Debug::NoLocking=1 -o APT::Get::List-Cleanup=0)
+    log "fetching qemu-system-x86 and qemu-system-data from $QEMU_SUITE (system QEMU is $(qemu_major "${sysq:-/bin/false}"); ~12 MB)"
+    apt-get -qq "${qaptopts[@]}" update >"$QAPT/update.log" 2>&1 \
+        || die "private apt-get update for $QEMU_SUITE failed; see $QAPT/update.log"
+    rm -f "$QAPT"/debs/*.deb
+    (cd "$QAPT/debs" && apt-get -qq "${qaptopts[@]}" download qemu-system-x86 qemu-system-data >"$QAPT/download.log" 2>&1) \
+        || die "apt-get download qemu-system-x86 qemu-system-data ($QEMU_SUITE) failed; see $QAPT/download.log"
+    qver=$(dpkg-deb -f "$QAPT"/debs/qemu-system-x86_*.deb Version)
+    qroot=$CACHE/qemu/${qver//[:~+]/_}
+    rm -rf "$qroot"; mkdir -p "$qroot"
+    for d in "$QAPT"/debs/*.deb; do dpkg-deb -x "$d" "$qroot"; done
+    qemu_ok "$qroot/usr/bin/qemu-system-x86_64" \
+        || die "the unpacked $qroot/usr/bin/qemu-system-x86_64 does not run (missing libraries? ldd it)"
+    echo "$qroot/usr/bin/qemu-system-x86_64" >"$CACHE/qemu.path"
+    log "QEMU $qver ready: $qroot"
+fi
+
+# ---- 4. kernel source ----------------------------------------------------
 if [ -n "${KERNEL_SRC:-}" ]; then
     { [ -f "$KERNEL_SRC/Makefile" ] && [ -d "$KERNEL_SRC/rust/kernel" ]; } \
         || die "KERNEL_SRC=$KERNEL_SRC is not a kernel tree with Rust support"
