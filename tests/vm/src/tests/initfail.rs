@@ -170,9 +170,8 @@ fn reload_under_openers() -> TestResult {
             match i % 3 {
                 0 | 1 => {
                     let params = if i % 3 == 0 { "" } else { "cache=N" };
-                    util::insmod(&util::module_path(), params).map_err(|e| {
-                        format!("cycle {i}: insmod {params:?}: {}", errno_name(e))
-                    })?;
+                    util::insmod(&util::module_path(), params)
+                        .map_err(|e| format!("cycle {i}: insmod {params:?}: {}", errno_name(e)))?;
                     // Let the openers meet the loaded module.
                     std::thread::sleep(Duration::from_millis(60));
                     ensure!(
