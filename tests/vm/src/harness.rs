@@ -39,6 +39,17 @@ impl Test {
     }
 }
 
+/// What a test's `Err` starts with when the kernel lacks what it tests
+/// (e.g. Landlock on the release kernel): see [`skip`].
+const SKIP_MARK: &str = "\u{1}skip: ";
+
+/// The `Err` of a test that cannot run on this kernel: printed as
+/// `SKIP name: reason`, counted in neither total, and a failure under
+/// `--no-skip` (what `make test` passes, so its kernels must have it all).
+pub fn skip(reason: impl std::fmt::Display) -> String {
+    format!("{SKIP_MARK}{reason}")
+}
+
 /// Run one test in a child process; `Err(reason)` if it failed.
 pub fn run_one(test: &Test) -> TestResult {
     let child = util::fork_fn_pgrp(test.run)?;
@@ -54,17 +65,22 @@ pub fn run_one(test: &Test) -> TestResult {
     }
 }
 
-/// `pk-vmtest [--list] [PREFIX...]`: returns the process exit status.
+/// `pk-vmtest [--list] [--no-skip] [PREFIX...]`: returns the process exit status.
 pub fn main_with(tests: &[Test], args: &[String]) -> i32 {
     let mut list = false;
+    let mut no_skip = false;
     let mut prefixes = Vec::new();
     for a in args {
         match a.as_str() {
             "--list" | "-l" => list = true,
+            "--no-skip" => no_skip = true,
             "--help" | "-h" => {
-                println!("usage: pk-vmtest [--list] [NAME-PREFIX...]");
+                println!("usage: pk-vmtest [--list] [--no-skip] [NAME-PREFIX...]");
                 println!(
                     "Runs the registered tests (all, or those whose name starts with a prefix)."
+                );
+                println!(
+                    "A test the kernel cannot run (no Landlock...) prints SKIP; --no-skip fails it."
                 );
                 return 0;
             }
@@ -86,7 +102,7 @@ pub fn main_with(tests: &[Test], args: &[String]) -> i32 {
         println!("0 passed, 1 failed");
         return 1;
     }
-    let (mut passed, mut failed) = (0u32, 0u32);
+    let (mut passed, mut failed, mut skipped) = (0u32, 0u32, 0u32);
     let slow = std::env::var("PK_SLOW_SECS")
         .ok()
         .and_then(|v| v.parse::<f64>().ok())
@@ -104,11 +120,28 @@ pub fn main_with(tests: &[Test], args: &[String]) -> i32 {
                 passed += 1;
                 println!("PASS {}", t.name);
             }
-            Err(reason) => {
-                failed += 1;
-                println!("FAIL {}: {}", t.name, one_line(&reason));
-            }
+            Err(reason) => match reason.strip_prefix(SKIP_MARK) {
+                Some(why) if !no_skip => {
+                    skipped += 1;
+                    println!("SKIP {}: {}", t.name, one_line(why));
+                }
+                Some(why) => {
+                    failed += 1;
+                    println!(
+                        "FAIL {}: cannot run here (--no-skip): {}",
+                        t.name,
+                        one_line(why)
+                    );
+                }
+                None => {
+                    failed += 1;
+                    println!("FAIL {}: {}", t.name, one_line(&reason));
+                }
+            },
         }
+    }
+    if skipped > 0 {
+        println!("{skipped} skipped: this kernel lacks what they test");
     }
     println!("{passed} passed, {failed} failed");
     i32::from(failed > 0)
