@@ -9,7 +9,7 @@
 # (default: random, printed: `PROCKILL_FUZZ_SEED=N make fuzz` replays the
 # same choices) and PROCKILL_FUZZ_PROCS worker processes (default 6). Then,
 # if qemu/trinity-guest.sh exists, it runs in the same guest for
-# PROCKILL_TRINITY_SECS seconds (default 300). PROCKILL_FUZZ_ARGS adds
+# PROCKILL_TRINITY_SECS seconds (default 300; 0: none). PROCKILL_FUZZ_ARGS adds
 # pk-fuzz options, e.g. '--weights forkstorm=0,chain=60' (the episode mix).
 #
 # Fails on any kernel splat (qemu/run checks the console), any VIOLATION
@@ -55,7 +55,8 @@ fi
 # ---- end of trinity hook ----
 exit \$rc
 GUEST
-if [ -f "$here/trinity-guest.sh" ]; then
+# PROCKILL_TRINITY_SECS=0: no trinity phase.
+if [ -f "$here/trinity-guest.sh" ] && [ "$trinity_secs" -gt 0 ]; then
     cp "$here/trinity-guest.sh" "$work/trinity-guest.sh"
 fi
 
