@@ -837,13 +837,19 @@ fn writes(fd: RawFd, text: &[u8], n: usize, what: &str) -> Res<()> {
 
 /// `n` × `ioctl(node, PROCKILL_IOC_SEND, {SIG, 0})`.
 fn ioc_sends(node: RawFd, n: usize) -> Res<()> {
-    let arg = prockill::uapi::prockill_send {
+    let arg = prockill::unstable::uapi::prockill_send {
         sig: SIG as u32,
         flags: 0,
     };
     for _ in 0..n {
         // SAFETY: SEND reads one struct prockill_send.
-        let r = unsafe { libc::ioctl(node, prockill::ioctl::PROCKILL_IOC_SEND as _, &arg) };
+        let r = unsafe {
+            libc::ioctl(
+                node,
+                prockill::unstable::ioctl::PROCKILL_IOC_SEND as _,
+                &arg,
+            )
+        };
         check(r as i64, "ioctl SEND")?;
     }
     Ok(())

@@ -67,10 +67,6 @@ pub mod unstable {
     pub mod uapi;
 }
 
-// The old paths, for the workspace's bench until it moves to `unstable`.
-#[doc(hidden)]
-pub use unstable::{ioctl, uapi};
-
 pub use error::{Error, ErrorKind};
 pub use process::{
     kill_if, pidfd_open, send_to_group, Backend, Exit, Guarantee, Ids, NodeInfo, NodeState, Policy,
