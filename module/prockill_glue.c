@@ -241,6 +241,16 @@ static int pk_cache_param_set(const char *val, const struct kernel_param *kp)
 	WRITE_ONCE(pk_cache, on);
 	if (on)
 		return 0;
+	/*
+	 * A dput() that read Y in pk_d_delete() still holds that dentry's
+	 * d_lock, and adds it to the LRU before dropping it (retain_dentry()
+	 * calls ->d_delete only with d_lock held). A spinlock's critical
+	 * section is an RCU read-side one (preemption off; rt_spin_lock()
+	 * takes rcu_read_lock() on PREEMPT_RT), so after a grace period every
+	 * such dentry is on the LRU, where the shrink below finds it; later
+	 * dput()s read N and free theirs.
+	 */
+	synchronize_rcu();
 	proc = get_fs_type("proc");
 	if (!proc)
 		return -ENODEV;
