@@ -145,17 +145,8 @@ fn reload_under_openers() -> TestResult {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(RELOAD_CYCLES);
-    let (target, tid) = spawn_target()?;
-    let pid = target.pid();
-    let map = SharedMap::new()?;
-    let sh = map.get();
-    let openers = [
-        spawn_opener(sh, pid, tid, false)?,
-        spawn_opener(sh, pid, tid, true)?,
-    ];
-    util::wait_until(Duration::from_secs(10), "the openers to start", || {
-        sh.rounds.load(Ordering::Relaxed) >= 6
-    })?;
+    let run = Openers::start()?;
+    let (pid, tid, sh) = (run.pid, run.tid, run.sh);
     let t0 = Instant::now();
     let hooked = [
         "proc_tgid_base_lookup",
@@ -214,12 +205,7 @@ fn reload_under_openers() -> TestResult {
         }
         last_rounds = rounds;
     }
-    sh.stop.store(true, Ordering::SeqCst);
-    let rounds = sh.rounds.load(Ordering::SeqCst);
-    for o in openers {
-        o.join(Duration::from_secs(20))?;
-    }
-    drop(target);
+    let rounds = run.stop()?;
     eprintln!(
         "soundness/reload-under-openers: {cycles} cycles in {:.1}s, {rounds} opener rounds",
         t0.elapsed().as_secs_f64()
@@ -519,6 +505,49 @@ fn spawn_opener(
     })
 }
 
+/// A threaded target and two opener processes on it (root and uid 1000,
+/// three threads each), running.
+struct Openers {
+    target: util::Child,
+    pid: i32,
+    tid: i32,
+    sh: &'static Shared,
+    openers: [util::Child; 2],
+}
+
+impl Openers {
+    fn start() -> Result<Openers, String> {
+        let (target, tid) = spawn_target()?;
+        let pid = target.pid();
+        let sh = SharedMap::new()?.get();
+        let openers = [
+            spawn_opener(sh, pid, tid, false)?,
+            spawn_opener(sh, pid, tid, true)?,
+        ];
+        util::wait_until(Duration::from_secs(10), "the openers to start", || {
+            sh.rounds.load(Ordering::Relaxed) >= 6
+        })?;
+        Ok(Openers {
+            target,
+            pid,
+            tid,
+            sh,
+            openers,
+        })
+    }
+
+    /// Stops and reaps the openers, then the target; the rounds they made.
+    fn stop(self) -> Result<u64, String> {
+        self.sh.stop.store(true, Ordering::SeqCst);
+        let rounds = self.sh.rounds.load(Ordering::SeqCst);
+        for o in self.openers {
+            o.join(Duration::from_secs(20))?;
+        }
+        drop(self.target);
+        Ok(rounds)
+    }
+}
+
 /// A target with two extra threads; returns it and one non-leader tid.
 fn spawn_target() -> Result<(util::Child, i32), String> {
     let child = util::fork_fn(|| {
@@ -630,17 +659,8 @@ fn note(p: String, problems: &mut Vec<String>) {
 fn run_case(func: &str, names: &[&str]) -> TestResult {
     ensure_eq!(util::module_info(MODULE_NAME)?.map(|m| m.state), None);
     let holder = Holder::load(func)?;
-    let (target, tid) = spawn_target()?;
-    let pid = target.pid();
-    let map = SharedMap::new()?;
-    let sh = map.get();
-    let openers = [
-        spawn_opener(sh, pid, tid, false)?,
-        spawn_opener(sh, pid, tid, true)?,
-    ];
-    util::wait_until(Duration::from_secs(10), "the openers to start", || {
-        sh.rounds.load(Ordering::Relaxed) >= 6
-    })?;
+    let run = Openers::start()?;
+    let (pid, tid, sh) = (run.pid, run.tid, run.sh);
 
     let mut kmsg = Kmsg::open()?;
     let mut problems: Vec<String> = Vec::new();
@@ -716,12 +736,7 @@ fn run_case(func: &str, names: &[&str]) -> TestResult {
             break;
         }
     }
-    sh.stop.store(true, Ordering::SeqCst);
-    let rounds = sh.rounds.load(Ordering::SeqCst);
-    for o in openers {
-        o.join(Duration::from_secs(20))?;
-    }
-    drop(target);
+    let rounds = run.stop()?;
     if loaded_ok > 0 {
         // The openers held nodes of the loaded module: unload once they are gone.
         util::wait_until(Duration::from_secs(20), "rmmod prockill", || {
