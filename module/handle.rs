@@ -26,7 +26,7 @@
 //! of [`crate::refs`], which say what keeps the object valid.
 
 use crate::policy::{self, Policy};
-use crate::refs::{tgid_ino, ExecReadGuard, PidRef, SigLockGuard, TaskFields};
+use crate::refs::{tgid_ino, ExecReadGuard, NodePid, SigLockGuard, TaskFields};
 use crate::{ffi, registry, signal, uapi};
 use core::fmt::Write;
 use core::mem::MaybeUninit;
@@ -39,9 +39,8 @@ use kernel::prelude::*;
 use kernel::seq_file::{seq_print, SeqFile};
 use kernel::sync::aref::ARef;
 use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
-use kernel::sync::{rcu, Arc, ArcBorrow};
+use kernel::sync::rcu;
 use kernel::task::Task;
-use kernel::types::ForeignOwnable;
 use kernel::uaccess::{UserPtr, UserSlice};
 
 /// `FMODE_WRITE` (`include/linux/fs.h`; a `__force` cast bindgen skips).
@@ -152,12 +151,21 @@ const fn reason_name(reason: u32) -> &'static str {
 ///
 /// # Invariants
 ///
-/// `key` is the pidfs inode number of the thread group that `pid`'s task
-/// belonged to at open; the handle is in that key's registry list from open
-/// until release.
+/// - `key` is the pidfs inode number of the thread group that `pid`'s task
+///   belonged to at open; the handle is in that key's registry list from
+///   open until release.
+/// - That list entry is the handle's only owner: one `ListArc`, from which
+///   no `Arc` is ever cloned. The file's `private_data` borrows the handle,
+///   and `release` takes the `ListArc` back out of the list and drops it, so
+///   the handle never outlives its file's `release`.
+/// - `pid` is `proc_pid()` of the file's inode. The file holds its dentry,
+///   and so the inode, until after `release` returns; the inode holds its
+///   pid counted until it is evicted. So `pid` is valid for the handle's
+///   whole life, and taking a reference of its own would only cost two
+///   atomic operations per open and close.
 #[pin_data]
 pub(crate) struct Handle {
-    pid: PidRef,
+    pid: NodePid,
     target: Target,
     key: u64,
     /// Opened read-only by someone who may not signal the target: counted
@@ -179,9 +187,10 @@ pub(crate) struct Handle {
     links: ListLinks,
 }
 
-// SAFETY: The pointers in `Handle` are counted references (`PidRef`,
-// `ARef<Task>`, both `Send`) to objects that may be used from any thread;
-// `ListLinks` is only touched under the registry's lock.
+// SAFETY: The pointers in `Handle` are a `struct pid` valid for its life
+// (`NodePid`, type invariant) and a counted task (`ARef<Task>`), both
+// `Send`, to objects that may be used from any thread; `ListLinks` is only
+// touched under the registry's lock.
 unsafe impl Send for Handle {}
 // SAFETY: Shared access only reads immutable fields or atomics, and the
 // references are `Sync`.
@@ -277,8 +286,8 @@ impl Handle {
 
     /// Wakes the handle's pollers (state may have changed).
     pub(crate) fn wake(&self) {
-        // SAFETY: The queue is valid while `self.pid` is (a counted
-        // reference); `poll` registers on it.
+        // SAFETY: The queue is valid while `self.pid` is, which is for the
+        // handle's life (type invariant); `poll` registers on it.
         unsafe {
             bindings::__wake_up(self.pid.wait_queue(), TASK_NORMAL, 0, core::ptr::null_mut())
         };
@@ -591,10 +600,11 @@ impl Write for TextBuf {
 ///
 /// `file` is a kill-node file between a successful `open` and `release`,
 /// held by the caller for `'a`.
-unsafe fn handle<'a>(file: *mut bindings::file) -> ArcBorrow<'a, Handle> {
-    // SAFETY: `open` stored `Arc::into_foreign` in `private_data` and
-    // `release`, which takes it back, has not run (safety requirement).
-    unsafe { <Arc<Handle> as ForeignOwnable>::borrow((*file).private_data) }
+unsafe fn handle<'a>(file: *mut bindings::file) -> &'a Handle {
+    // SAFETY: `open` stored a pointer to the handle in `private_data`; the
+    // handle lives until `release`, which has not run (safety requirement;
+    // `Handle`'s invariants).
+    unsafe { &*(*file).private_data.cast::<Handle>() }
 }
 
 /// The handle of an open node file, and the file, for a file operation
@@ -606,7 +616,7 @@ unsafe fn handle<'a>(file: *mut bindings::file) -> ArcBorrow<'a, Handle> {
 /// current thread: an `fdget_pos()` that skipped `f_pos_lock` (on an
 /// unshared file) was made by this thread, as `LocalFile` requires. Not for
 /// `show_fdinfo`, which runs in whoever reads `/proc/<pid>/fdinfo`.
-unsafe fn handle_and_file<'a>(file: *mut bindings::file) -> (ArcBorrow<'a, Handle>, &'a LocalFile) {
+unsafe fn handle_and_file<'a>(file: *mut bindings::file) -> (&'a Handle, &'a LocalFile) {
     // SAFETY: As `handle` (safety requirement).
     let h = unsafe { handle(file) };
     // SAFETY: `file` is valid for `'a`, and any `fdget_pos()` without the
@@ -640,8 +650,9 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
     // SAFETY: The glue stores the node kind in `i_private`.
     let kind = Kind::from_inode_private(unsafe { (*inode).i_private } as usize).ok_or(ENOENT)?;
     // SAFETY: `inode` is a procfs pid inode (built by the glue), alive
-    // while it is being opened.
-    let pid = unsafe { PidRef::of_inode(inode) }.ok_or(ENOENT)?;
+    // while it is being opened; if the open succeeds, the file holds it
+    // until after `release`, which frees the handle that keeps `pid`.
+    let pid = unsafe { NodePid::of_inode(inode) }.ok_or(ENOENT)?;
     let task = pid.task().ok_or(ESRCH)?;
     // SAFETY: `file` is valid during open, and nothing has called
     // `fdget_pos()` on a file that is not installed yet.
@@ -707,24 +718,28 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
         // Charged to the opener's memory cgroup, as pidfs charges its objects.
         GFP_KERNEL_ACCOUNT,
     )?;
-    let arc: Arc<Handle> = handle.clone_arc();
+    let ptr: *const Handle = &*handle;
+    // INVARIANT: The registry list takes the only owner; nothing clones it.
     registry::register(handle)?;
     drop(exec);
-    // SAFETY: `file` is valid; `release` takes this back with `from_foreign`.
-    unsafe { (*file).private_data = arc.into_foreign() };
+    // SAFETY: `file` is valid. The handle stays in the registry, and so
+    // alive, until `release` takes it out (`Handle`'s invariants).
+    unsafe { (*file).private_data = ptr.cast_mut().cast() };
     Ok(())
 }
 
-/// `release`: unregisters the handle and drops the file's reference.
+/// `release`: takes the handle out of the registry and frees it.
 ///
 /// # Safety
 ///
 /// Called by the VFS once, on a file whose `open` succeeded.
 unsafe extern "C" fn pk_release(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
-    // SAFETY: `open` succeeded, so `private_data` is from
-    // `Arc::into_foreign`; release runs once, after every other operation.
-    let arc = unsafe { <Arc<Handle> as ForeignOwnable>::from_foreign((*file).private_data) };
-    registry::unregister(&arc);
+    // SAFETY: `open` succeeded, so the handle is registered and alive;
+    // release runs once, after every other operation on the file.
+    let owned = registry::unregister(unsafe { handle(file) });
+    // The handle's only owner: this frees it. Nothing borrows it any more:
+    // the file's operations are over and the registry no longer lists it.
+    drop(owned);
     0
 }
 

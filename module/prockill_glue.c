@@ -701,12 +701,13 @@ int prockill_get_user_u64(u64 *dst, const u64 __user *src)
 }
 
 /*
- * Why C: proc_pid() is in fs/proc/internal.h and get_pid() is inline.
- * Returns a counted reference to the struct pid a node inode stands for.
+ * Why C: proc_pid() is in fs/proc/internal.h. Returns the struct pid a node
+ * inode stands for, not counted: the inode holds it (proc_pid_make_inode()
+ * took the reference, proc_evict_inode() drops it).
  */
-struct pid *prockill_inode_pid(const struct inode *inode)
+struct pid *prockill_inode_pid_uncounted(const struct inode *inode)
 {
-	return get_pid(proc_pid(inode));
+	return proc_pid(inode);
 }
 
 /*

@@ -21,7 +21,7 @@ int prockill_revoke_param_get(char *buffer, const struct kernel_param *kp);
 /* Defined in C. */
 int prockill_glue_init(void);
 void prockill_glue_exit(void);
-struct pid *prockill_inode_pid(const struct inode *inode);
+struct pid *prockill_inode_pid_uncounted(const struct inode *inode);
 int prockill_get_user_u64(u64 *dst, const u64 __user *src);
 struct sighand_struct *prockill_lock_sighand(struct task_struct *task, unsigned long *flags);
 void prockill_unlock_sighand(struct sighand_struct *sighand, unsigned long flags);

@@ -58,8 +58,10 @@ mod ffi {
         pub(crate) fn prockill_glue_init() -> c_int;
         /// Removes the hooks and waits until no task runs code they led here.
         pub(crate) fn prockill_glue_exit();
-        /// Returns a counted reference to the `struct pid` of a node inode.
-        pub(crate) fn prockill_inode_pid(inode: *const bindings::inode) -> *mut bindings::pid;
+        /// The `struct pid` of a node inode, not counted (the inode holds it).
+        pub(crate) fn prockill_inode_pid_uncounted(
+            inode: *const bindings::inode,
+        ) -> *mut bindings::pid;
         /// `get_user()` of 8 bytes at the user address `src` into `*dst`:
         /// 0, or `-EFAULT` (and `*dst` zeroed).
         pub(crate) fn prockill_get_user_u64(dst: *mut u64, src: *const u64) -> c_int;

@@ -6,11 +6,13 @@
 //! Every such read in the module goes through a type of this file, and each
 //! type names what keeps the object valid while it is borrowed:
 //!
-//! - [`PidRef`]: a counted `struct pid` (`get_pid()` / `put_pid()`);
+//! - [`NodePid`]: the `struct pid` of a kill node's inode, which the inode
+//!   holds counted; a handle keeps one, and the handle never outlives the
+//!   file, which holds the inode (see `handle::Handle`'s invariants);
 //! - `ARef<Task>`: a counted task (`get_task_struct()`), from
-//!   [`PidRef::task`];
+//!   [`NodePid::task`];
 //! - `&'a Task` with `'a` the life of an [`rcu::Guard`]: a task found under
-//!   the RCU read lock ([`PidRef::task_rcu`]); `release_task()` frees it only
+//!   the RCU read lock ([`NodePid::task_rcu`]); `release_task()` frees it only
 //!   after a grace period (`put_task_struct_rcu_user()`);
 //! - [`ExecReadGuard`]: `signal->exec_update_lock` held for reading, which
 //!   keeps `self_exec_id` and the credentials an exec installs from changing;
@@ -36,41 +38,34 @@ use kernel::sync::aref::ARef;
 use kernel::sync::rcu;
 use kernel::task::{CurrentTask, Task};
 
-/// A counted reference to a `struct pid`.
+/// The `struct pid` of a kill node's inode (`proc_pid(inode)`), not
+/// counted by this value: the inode holds the reference.
 ///
 /// # Invariants
 ///
-/// `self.0` is a valid `struct pid` on which this value owns one reference.
-pub(crate) struct PidRef(NonNull<bindings::pid>);
+/// `self.0` is a valid `struct pid` for as long as this value exists: it is
+/// the pid of an inode that stays alive at least that long.
+pub(crate) struct NodePid(NonNull<bindings::pid>);
 
-// SAFETY: A counted `struct pid` may be used and released from any thread.
-unsafe impl Send for PidRef {}
-// SAFETY: Shared access only reads fields that never change after
-// `alloc_pid()` (`ino`) or calls functions that lock internally.
-unsafe impl Sync for PidRef {}
+// SAFETY: A `struct pid` may be used from any thread; this value only reads
+// fields that never change or calls functions that lock internally.
+unsafe impl Send for NodePid {}
+// SAFETY: As above: shared access is read-only.
+unsafe impl Sync for NodePid {}
 
-impl PidRef {
-    /// Takes ownership of one reference on `pid`; `None` if `pid` is null.
+impl NodePid {
+    /// The `struct pid` a kill-node inode stands for, uncounted.
     ///
     /// # Safety
     ///
-    /// `pid` is null or a valid `struct pid` on which the caller owns a
-    /// reference, which it transfers.
-    unsafe fn from_owned(pid: *mut bindings::pid) -> Option<Self> {
-        // INVARIANT: The caller transfers one reference on a valid pid.
-        NonNull::new(pid).map(PidRef)
-    }
-
-    /// The `struct pid` a kill-node inode stands for (`proc_pid(inode)`),
-    /// counted.
-    ///
-    /// # Safety
-    ///
-    /// `inode` is a live procfs pid inode.
+    /// `inode` is a live procfs pid inode, and it stays alive for as long
+    /// as the returned value exists.
     pub(crate) unsafe fn of_inode(inode: *const bindings::inode) -> Option<Self> {
-        // SAFETY: `inode` is a live procfs pid inode (safety requirement);
-        // the glue returns a counted reference (or null).
-        unsafe { Self::from_owned(ffi::prockill_inode_pid(inode)) }
+        // SAFETY: `inode` is a live procfs pid inode (safety requirement).
+        let pid = unsafe { ffi::prockill_inode_pid_uncounted(inode) };
+        // INVARIANT: The inode holds a counted reference on its pid until it
+        // is evicted, and it outlives this value (safety requirement).
+        NonNull::new(pid).map(NodePid)
     }
 
     /// The raw pointer, valid while `self` is.
@@ -112,13 +107,6 @@ impl PidRef {
         // SAFETY: The pid is valid (type invariant); the queue is
         // initialized by `alloc_pid()` and lives as long as the pid.
         unsafe { &raw mut (*self.as_ptr()).wait_pidfd }
-    }
-}
-
-impl Drop for PidRef {
-    fn drop(&mut self) {
-        // SAFETY: We own one reference (type invariant).
-        unsafe { bindings::put_pid(self.as_ptr()) };
     }
 }
 

@@ -184,14 +184,13 @@ pub(crate) fn register(handle: ListArc<Handle>) -> Result {
     }
 }
 
-/// Removes `handle` from its process's list (on release).
-pub(crate) fn unregister(handle: &Handle) {
+/// Removes `handle` from its process's list (on release) and returns it:
+/// the list was its owner, and now the caller is.
+pub(crate) fn unregister(handle: &Handle) -> Option<ListArc<Handle>> {
     let key = handle.key();
     let b = bucket(key);
     let mut procs = b.procs.lock();
-    let Some(entry) = procs.tree.get_mut(&key) else {
-        return;
-    };
+    let entry = procs.tree.get_mut(&key)?;
     // SAFETY: A handle is only ever inserted in the list of its own key
     // (`register` is called once per handle, with `handle.key()`).
     let removed = unsafe { entry.handles.remove(handle) };
@@ -208,9 +207,9 @@ pub(crate) fn unregister(handle: &Handle) {
         }
     }
     drop(procs);
-    // The file still holds its own reference: neither drop frees a handle.
-    drop(removed);
+    // A tree node is freed outside the lock; the handle goes to the caller.
     drop(node);
+    removed
 }
 
 /// The exec hook client: revokes the handles of the exec'ing process that
