@@ -137,7 +137,10 @@ accel=${PROCKILL_ACCEL:-tcg}
     echo "| date | $(date -u '+%Y-%m-%d %H:%M UTC') |"
     echo "| command | \`make bench\` → guest: \`$cmd\` |"
     echo "| kernel | $kernel (release flavour, \`qemu/config.fragment\`) |"
-    echo "| machine | host: $(nproc) CPUs ($cpu), load average $load0 at the start, $load at the end; guest: QEMU ${accel^^}, $(meta guest_cpus) vCPUs, ${PROCKILL_MEM:-1G} |"
+    # The QEMU qemu/run uses (qemu/setup.sh step 3); times differ between versions.
+    qbin=${PROCKILL_QEMU:-$(cat "$CACHE/qemu.path" 2>/dev/null || echo qemu-system-x86_64)}
+    qver=$("$qbin" --version 2>/dev/null | sed -n 's/^QEMU emulator version \([0-9.]*\).*/\1/p')
+    echo "| machine | host: $(nproc) CPUs ($cpu), load average $load0 at the start, $load at the end; guest: QEMU $qver ${accel^^}, $(meta guest_cpus) vCPUs, ${PROCKILL_MEM:-1G} |"
     echo "| duration | \`make bench\` ${elapsed}s in all, of which pk-bench $(meta time_total)s in the guest |"
     echo
     echo "## Targets"
@@ -164,7 +167,7 @@ accel=${PROCKILL_ACCEL:-tcg}
         echo "## Guest code per operation (\`make profile\`)"
         echo
         echo "The times above move with the host's load; the guest code an operation runs does not. \`qemu/profile.sh\` boots"
-        echo "the same kernel on one vCPU with a QEMU TCG plugin (\`qemu/profile/pk-count.c\`) that counts every translated"
+        echo "the same kernel on one vCPU with the system's QEMU (7.2: the plugin speaks its API) and a TCG plugin (\`qemu/profile/pk-count.c\`) that counts every translated"
         echo "block the guest executes between two marker instructions \`pk-bench --count\` places around each operation"
         echo "(2000 iterations of a send, 50 of a fork + exec). *Blocks* end at a jump, call or return, TCG's unit of"
         echo "dispatch; under TCG, time follows blocks and instructions, calls and atomics costing more than the rest."
