@@ -9,7 +9,7 @@
 #     qemu-system-data from bookworm-backports through a private apt
 #     configuration, unpacked into the cache (QEMU 7.2, bookworm's, ran an
 #     int3 the guest kernel had already rewritten; docs/procfs-glue.md §4).
-#     PROCKILL_QEMU=/path/to/qemu-system-x86_64 skips this.
+#     PROCKILL_QEMU=/path/to/qemu-system-x86_64 skips this for one command.
 #  4. Debian's linux-source-7.3 from trixie-backports through a *private* apt
 #     configuration (own sources file, lists and cache), unpacked into the cache.
 #     KERNEL_SRC=/path/to/tree skips this and uses the user's tree.
@@ -67,8 +67,9 @@ qemu_major() { "$1" --version 2>/dev/null | sed -n 's/^QEMU emulator version \([
 qemu_ok() { [ -x "$1" ] && [ "$(qemu_major "$1")" -ge "$QEMU_MIN_MAJOR" ] 2>/dev/null; }
 sysq=$(command -v qemu-system-x86_64 || true)
 if [ -n "${PROCKILL_QEMU:-}" ]; then
+    # A choice for this command only (make profile's system QEMU, a test
+    # against another version): qemu/run reads it; the cache keeps its own.
     [ -x "$PROCKILL_QEMU" ] || die "PROCKILL_QEMU=$PROCKILL_QEMU is not an executable"
-    echo "$PROCKILL_QEMU" >"$CACHE/qemu.path"
 elif [ -n "$sysq" ] && qemu_ok "$sysq"; then
     echo "$sysq" >"$CACHE/qemu.path"
 elif ! { [ -f "$CACHE/qemu.path" ] && qemu_ok "$(cat "$CACHE/qemu.path")"; }; then
