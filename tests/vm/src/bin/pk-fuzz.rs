@@ -49,10 +49,8 @@
 //! - a write or SEND that succeeds on a handle observed revoked (read,
 //!   INFO, poll, `EIO`), on a target known dead (reaped, or a thread
 //!   destroyed by another thread's exec), on a handle that a completed exec
-//!   must have revoked (`SET_POLICY` exec, then an exec; or an exec run
-//!   wholly under the module's `revoke=exec`, no policy change, unload or
-//!   load from its start to its new image, after the handle was opened), or
-//!   with garbage text;
+//!   must have revoked (`SET_POLICY` exec, then an exec), or with garbage
+//!   text;
 //! - an `rmmod`/`insmod` with an unexpected errno or taking over 30 s.
 //!
 //! Output: the seed, one line per second (ops and ops/s), the violations
@@ -256,13 +254,6 @@ struct Slot {
     exec_seq: AtomicU64,
     flags: AtomicU32,
     _pad: AtomicU32,
-    /// The exec in progress: the module-policy sequence ([`Shm::mpol_seq`])
-    /// when it began if `revoke=exec` was then in force, else `u64::MAX`.
-    mstart: AtomicU64,
-    /// The `exec_seq` that the last exec run wholly under `revoke=exec`
-    /// (no policy change, load or unload from its start to its new image)
-    /// completed at; 0: none.
-    mexec: AtomicU64,
     th: [TEnt; NTHR],
 }
 const NOEXEC: u32 = 1;
@@ -304,12 +295,6 @@ struct Shm {
     next_id: AtomicU64,
     nviol: AtomicU64,
     cyc_busy: AtomicU64,
-    /// The module's `revoke=` as far as the engine knows: odd while the
-    /// policy changer or the cycler may be changing it (a write, an unload
-    /// or load), +2 per change done.
-    mpol_seq: AtomicU64,
-    /// 1 if `revoke=` read `exec` when `mpol_seq` last became even.
-    mpol_exec: AtomicU32,
     counts: [AtomicU64; Op::N as usize],
     slots: [Slot; NSLOTS],
     senders: [Sender; NSENDERS],
@@ -514,33 +499,6 @@ fn class_of(sig: i32) -> u64 {
     }
 }
 
-/// [`Shm::mpol_seq`] if no change of the module's policy is under way and
-/// it is `revoke=exec`, else `u64::MAX`.
-fn mpol_exec_token() -> u64 {
-    let s = shm();
-    let seq = s.mpol_seq.load(Acquire);
-    if seq & 1 == 0 && s.mpol_exec.load(Acquire) == 1 && s.mpol_seq.load(Acquire) == seq {
-        seq
-    } else {
-        u64::MAX
-    }
-}
-
-/// Begin a change of the module's policy (a `revoke=` write, an unload or
-/// a load): execs from now on until [`mpol_end`] are not known to run
-/// under one policy.
-fn mpol_begin() {
-    shm().mpol_seq.fetch_add(1, AcqRel);
-}
-
-/// End it: record whether `revoke=` now reads `exec`.
-fn mpol_end() {
-    let s = shm();
-    let exec = util::read_file(REVOKE_PARAM).is_ok_and(|v| v.trim() == "exec");
-    s.mpol_exec.store(u32::from(exec), Release);
-    s.mpol_seq.fetch_add(1, AcqRel);
-}
-
 fn exec_threshold(s0: u64) -> u64 {
     if s0 & 1 == 0 {
         s0 + 2
@@ -679,7 +637,7 @@ fn release_sender_of(pid: i32) {
 }
 
 /// What an opener knows of a handle.
-const MLEN: usize = 72;
+const MLEN: usize = 64;
 
 struct Meta {
     /// CLASS_P / CLASS_T, 0: unresolved (only probes of 0 and garbage).
@@ -696,9 +654,6 @@ struct Meta {
     writable: bool,
     opath: bool,
     strict: AtomicU64,
-    /// The slot's exec_seq the handle was opened at, + 1 (0: unknown): an
-    /// exec completing at `opened + 1` or later began after the open.
-    opened: u64,
     revoked: AtomicBool,
     pos: AtomicU64,
 }
@@ -716,7 +671,6 @@ impl Meta {
             writable,
             opath,
             strict: AtomicU64::new(0),
-            opened: 0,
             revoked: AtomicBool::new(false),
             pos: AtomicU64::new(u64::MAX),
         }
@@ -767,25 +721,17 @@ impl Meta {
         false
     }
 
-    /// An exec that must have revoked the handle has completed: why, if so.
-    fn exec_revoked(&self) -> Option<&'static str> {
-        if self.class == 0 {
-            return None;
+    /// An exec that must have revoked the handle has completed.
+    fn exec_revoked(&self) -> bool {
+        let st = self.strict.load(Relaxed);
+        if self.class == 0 || st == 0 {
+            return false;
         }
         let slot = &shm().slots[self.slot];
         if slot.flags.load(Acquire) & NOEXEC != 0 || slot.piid.load(Acquire) != self.slot_piid {
-            return None;
+            return false;
         }
-        let st = self.strict.load(Relaxed);
-        if st != 0 && slot.exec_seq.load(Acquire) >= exec_threshold(st - 1) {
-            return Some(
-                "succeeded though SET_POLICY(exec) was set before a completed exec of the target",
-            );
-        }
-        if self.opened != 0 && slot.mexec.load(Acquire) > self.opened {
-            return Some("succeeded though an exec of the target, begun after the open, ran wholly under the module's revoke=exec");
-        }
-        None
+        slot.exec_seq.load(Acquire) >= exec_threshold(st - 1)
     }
 
     fn to_bytes(&self) -> [u8; MLEN] {
@@ -801,7 +747,6 @@ impl Meta {
                 | u64::from(self.revoked.load(Relaxed)) << 2,
             self.pid as u64,
             self.ino,
-            self.opened,
         ];
         for (i, v) in w.iter().enumerate() {
             b[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
@@ -822,7 +767,6 @@ impl Meta {
             writable: r(5) & 1 != 0,
             opath: r(5) & 2 != 0,
             strict: AtomicU64::new(r(4)),
-            opened: r(8),
             revoked: AtomicBool::new(r(5) & 4 != 0),
             pos: AtomicU64::new(u64::MAX),
         }
@@ -845,8 +789,6 @@ fn reserve_slot() -> Option<usize> {
                 sl.ino.store(0, Relaxed);
                 sl.flags.store(0, Relaxed);
                 sl.exec_seq.store(0, Relaxed);
-                sl.mstart.store(u64::MAX, Relaxed);
-                sl.mexec.store(0, Relaxed);
                 for e in sl.th.iter() {
                     e.state.store(FREE, Relaxed);
                     e.tiid.store(0, Relaxed);
@@ -979,12 +921,6 @@ fn image_main() -> ! {
             thread_enter(slot);
         }
     }
-    let m0 = sl.mstart.load(Acquire);
-    if m0 != u64::MAX && shm().mpol_seq.load(Acquire) == m0 {
-        // revoke=exec from before the exec began to here, so during the
-        // exec hook too.
-        sl.mexec.store(seq + 1, Release);
-    }
     sl.exec_seq.store(seq + 1, Release);
     install_handlers();
     let mode = if env("PKF_CHAIN") == 1 {
@@ -1065,7 +1001,6 @@ fn do_exec(slot: usize, plan: &ExecPlan, foreign: bool) {
     if foreign {
         sl.flags.fetch_or(NOEXEC, Release);
     }
-    sl.mstart.store(mpol_exec_token(), Release);
     count(Op::Exec);
     ignore_probes();
     let mut argv: Vec<*const libc::c_char> = plan.argv.iter().map(|a| a.as_ptr()).collect();
@@ -1391,9 +1326,6 @@ fn resolve(fd: RawFd, slot: usize, seq0: u64, piid0: u64, writable: bool) -> Met
     m.ino = info.pidfs_ino;
     m.slot = slot;
     m.slot_piid = piid0;
-    // seq0 is even and unchanged since before the open: no exec was in
-    // progress from the open to here.
-    m.opened = seq0 + 1;
     m
 }
 
@@ -1542,8 +1474,8 @@ fn must_fail(h: &H) -> Option<&'static str> {
         Some("succeeded though its target process is known reaped")
     } else if h.m.dead() {
         Some("succeeded though its target thread was destroyed by another thread's exec")
-    } else if let Some(why) = h.m.exec_revoked() {
-        Some(why)
+    } else if h.m.exec_revoked() {
+        Some("succeeded though SET_POLICY(exec) was set before a completed exec of the target")
     } else {
         None
     }
@@ -2317,7 +2249,6 @@ fn cycler(mut rng: Rng, ko: String) {
         }
         let t0 = now_ns();
         let mut removed = false;
-        mpol_begin();
         loop {
             count(Op::Rmmod);
             match timed("rmmod", &mut || util::rmmod(util::MODULE_NAME)) {
@@ -2353,7 +2284,6 @@ fn cycler(mut rng: Rng, ko: String) {
                 Err(e) => violation(format!("insmod {p:?} failed with {}", util::errno_name(e))),
             }
         }
-        mpol_end();
         s.pause.store(0, SeqCst);
     }
 }
@@ -2368,9 +2298,7 @@ fn policy_changer(mut rng: Rng) {
             _ => b"bogus",
         };
         count(Op::Policy);
-        mpol_begin();
         let _ = util::write_once(REVOKE_PARAM, v);
-        mpol_end();
         // The dcache switch: N drops every cached node dentry while
         // lookups, opens and readdirs go on.
         if rng.below(3) == 0 {
@@ -2531,8 +2459,6 @@ fn main() {
     let revoke0 = util::read_file(REVOKE_PARAM)
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "setid".into());
-    mpol_begin();
-    mpol_end();
     // SAFETY: prctl with integer arguments.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) };
     let mut rng = Rng::new(seed);
