@@ -773,7 +773,8 @@ fn landlock_scope_signals() -> TestResult {
 /// outside its domain with kill(2) or pidfd_send_signal(2), nor open a kill
 /// node on it (EPERM); a node opened before the sandbox still works, as the
 /// opener's authority does. Needs a kernel with Landlock (the debug kernel:
-/// qemu/debug.fragment); fails, saying so, without it.
+/// qemu/debug.fragment; Debian's); without it, a SKIP (a FAIL under
+/// `--no-skip`, as in `make test`).
 fn lsm_landlock() -> TestResult {
     let abi = landlock_abi().map_err(|e| {
         crate::harness::skip(format!(
