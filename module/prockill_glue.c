@@ -419,11 +419,40 @@ static int pk_readdir(struct file *file, struct dir_context *ctx, readdir_fn ori
 	return 0;
 }
 
+/*
+ * A readdir from past "kill" (the second getdents(2) of every listing, the
+ * one that finds the end): procfs' function would take a reference on the
+ * task, find its position past its table, drop the reference and return 0,
+ * or -ENOENT if the task is gone. This answers the same without calling it,
+ * which saves a second pass through ftrace's trampoline, the task reference
+ * and SRCU. Returns false when @ctx is not past "kill" (or its position is
+ * not learned yet).
+ *
+ * The pid: the VFS holds @file for the call, the file its inode, and the
+ * inode its pid, counted until eviction; pid_has_task() reads one RCU list
+ * head for emptiness, as get_pid_task() does before taking its reference.
+ * No pk_enter(): nothing here can block, and pk_unhook()'s
+ * synchronize_rcu_tasks() waits for a task preempted here (a preemption is
+ * not a quiescent state of RCU Tasks), as for the exec hook's fast path.
+ */
+static bool pk_readdir_past_end(struct file *file, struct dir_context *ctx, long kind, int *ret)
+{
+	loff_t end = READ_ONCE(pk_end[kind]);
+
+	if (!end || ctx->pos <= end)
+		return false;
+	*ret = pid_has_task(proc_pid(file_inode(file)), PIDTYPE_PID) ? 0 : -ENOENT;
+	return true;
+}
+
 static int pk_tgid_readdir(struct file *file, struct dir_context *ctx)
 {
-	struct srcu_ctr __percpu *scp = pk_enter();
+	struct srcu_ctr __percpu *scp;
 	int ret;
 
+	if (pk_readdir_past_end(file, ctx, PROCKILL_KIND_PROCESS, &ret))
+		return ret;
+	scp = pk_enter();
 	ret = pk_readdir(file, ctx, pk_orig_tgid_readdir, PROCKILL_KIND_PROCESS);
 	pk_leave(scp);
 	return ret;
@@ -431,9 +460,12 @@ static int pk_tgid_readdir(struct file *file, struct dir_context *ctx)
 
 static int pk_tid_readdir(struct file *file, struct dir_context *ctx)
 {
-	struct srcu_ctr __percpu *scp = pk_enter();
+	struct srcu_ctr __percpu *scp;
 	int ret;
 
+	if (pk_readdir_past_end(file, ctx, PROCKILL_KIND_THREAD, &ret))
+		return ret;
+	scp = pk_enter();
 	ret = pk_readdir(file, ctx, pk_orig_tid_readdir, PROCKILL_KIND_THREAD);
 	pk_leave(scp);
 	return ret;

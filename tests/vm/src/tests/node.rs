@@ -1588,14 +1588,16 @@ fn dentry_cache() -> TestResult {
 
 /// "kill" comes after procfs' entries at one position: every buffer size,
 /// down to one entry per getdents64 call, lists each name once, with the
-/// same offsets; seeking back to an entry's offset lists from there.
+/// same offsets; seeking back to an entry's offset lists from there. Past
+/// "kill" (where the module answers without procfs' function) a listing is
+/// empty while the process lives, and gets ENOENT, as procfs' own positions
+/// do, once it is reaped.
 fn readdir_positions() -> TestResult {
     let m = pk::load("")?;
     let c = sleeper()?;
-    for d in [
-        format!("/proc/{}", c.pid()),
-        format!("/proc/{0}/task/{0}", c.pid()),
-    ] {
+    let dirs = |pid: libc::pid_t| [format!("/proc/{pid}"), format!("/proc/{pid}/task/{pid}")];
+    let mut ends = Vec::new();
+    for d in dirs(c.pid()) {
         let full = getdents(&d, 32768)?;
         ensure_eq!(full.last().map(|e| e.0.as_str()), Some("kill"));
         ensure_eq!(full.iter().filter(|e| e.0 == "kill").count(), 1);
@@ -1613,9 +1615,53 @@ fn readdir_positions() -> TestResult {
         );
         let rest = getdents_fd(fd.as_raw_fd(), 4096)?;
         eqm!(rest, full[full.len() - 1..], "{d} from offset {before}");
+        // The offset after "kill" (its d_off), and one far beyond.
+        let after = full[full.len() - 1].2;
+        for off in [after, after + 1000] {
+            eqm!(
+                getdents_at(fd.as_raw_fd(), off),
+                Ok(0),
+                "{d} at offset {off}"
+            );
+        }
+        ends.push((before, after));
     }
     drop(c);
+    // A reaped process: its directory fds get ENOENT at every position.
+    let c = sleeper()?;
+    let fds = dirs(c.pid())
+        .iter()
+        .map(|d| pk::open_s(d, libc::O_RDONLY | libc::O_DIRECTORY))
+        .collect::<Result<Vec<_>, _>>()?;
+    c.kill(libc::SIGKILL)?;
+    ensure_eq!(c.wait_timeout(T20)?, Outcome::Signaled(libc::SIGKILL));
+    for (fd, &(before, after)) in fds.iter().zip(&ends) {
+        for off in [0, before, after, after + 1000] {
+            eqm!(
+                getdents_at(fd.as_raw_fd(), off),
+                Err(libc::ENOENT),
+                "a reaped process's directory at offset {off}"
+            );
+        }
+    }
     m.unload()
+}
+
+/// One getdents64 call on `fd` from offset `off`: the bytes it returned, or
+/// its errno.
+fn getdents_at(fd: libc::c_int, off: i64) -> Result<isize, i32> {
+    // SAFETY: lseek on the caller's fd.
+    if unsafe { libc::lseek(fd, off, libc::SEEK_SET) } != off {
+        return Err(util::errno());
+    }
+    let mut b = [0u8; 4096];
+    // SAFETY: getdents64 writes at most b.len() bytes into b.
+    let n = unsafe { libc::syscall(libc::SYS_getdents64, fd, b.as_mut_ptr(), b.len()) };
+    if n < 0 {
+        Err(util::errno())
+    } else {
+        Ok(n as isize)
+    }
 }
 
 /// An O_PATH fd on the node pins the module too.
