@@ -505,3 +505,41 @@ pub fn load_module(params: &str) -> Result<Loaded, String> {
         .map_err(|e| format!("insmod {} {params:?}: {}", module_path(), errno_name(e)))?;
     Ok(Loaded { _priv: () })
 }
+
+/// One getdents64 call on the open directory `fd` into `buf`: how many bytes
+/// it wrote (0 at the end), or its errno.
+pub fn getdents_raw(fd: libc::c_int, buf: &mut [u8]) -> Result<usize, i32> {
+    // SAFETY: getdents64 writes at most buf.len() bytes into buf.
+    let n = unsafe { libc::syscall(libc::SYS_getdents64, fd, buf.as_mut_ptr(), buf.len()) };
+    if n < 0 {
+        Err(errno())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// The entries of the open directory `fd` from its current position to its
+/// end, read with getdents64 into a buffer of `buf` bytes: (name, inode
+/// number, offset of the next entry) each.
+pub fn getdents_fd(fd: libc::c_int, buf: usize) -> Result<Vec<(String, u64, i64)>, String> {
+    let mut b = vec![0u8; buf];
+    let mut out = Vec::new();
+    loop {
+        let n = getdents_raw(fd, &mut b)
+            .map_err(|e| format!("getdents64 ({buf} B): {}", errno_name(e)))?;
+        if n == 0 {
+            return Ok(out);
+        }
+        let mut off = 0;
+        while off < n {
+            // struct linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, name.
+            let ino = u64::from_ne_bytes(b[off..off + 8].try_into().unwrap());
+            let next = i64::from_ne_bytes(b[off + 8..off + 16].try_into().unwrap());
+            let reclen = u16::from_ne_bytes([b[off + 16], b[off + 17]]) as usize;
+            let name = &b[off + 19..off + reclen];
+            let name = &name[..name.iter().position(|&c| c == 0).unwrap_or(name.len())];
+            out.push((String::from_utf8_lossy(name).into_owned(), ino, next));
+            off += reclen;
+        }
+    }
+}

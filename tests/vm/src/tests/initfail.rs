@@ -406,32 +406,7 @@ fn hit(sh: &Shared, op: u32, thread_node: bool, opened: bool) {
 fn lists_kill(dir: RawFd) -> bool {
     // SAFETY: lseek on a directory fd we hold.
     unsafe { libc::lseek(dir, 0, libc::SEEK_SET) };
-    let mut buf = [0u8; 4096];
-    loop {
-        // SAFETY: valid buffer.
-        let n = unsafe {
-            libc::syscall(
-                libc::SYS_getdents64,
-                dir,
-                buf.as_mut_ptr(),
-                buf.len() as libc::c_uint,
-            )
-        };
-        if n <= 0 {
-            return false;
-        }
-        let mut off = 0usize;
-        while off < n as usize {
-            // struct linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, name.
-            let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
-            let name = &buf[off + 19..off + reclen];
-            let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
-            if &name[..end] == b"kill" {
-                return true;
-            }
-            off += reclen;
-        }
-    }
+    util::getdents_fd(dir, 4096).is_ok_and(|v| v.iter().any(|e| e.0 == "kill"))
 }
 
 /// One opener thread: loops over the ways to reach the node of `pid`

@@ -1494,34 +1494,7 @@ fn lstat_ino(path: &str) -> Result<u64, String> {
 /// makes one call per entry).
 fn getdents(path: &str, buf: usize) -> Result<Vec<(String, u64, i64)>, String> {
     let fd = pk::open_s(path, libc::O_RDONLY | libc::O_DIRECTORY)?;
-    getdents_fd(fd.as_raw_fd(), buf).map_err(|e| format!("{path}: {e}"))
-}
-
-/// [`getdents`] from the current position of the open directory `fd` to
-/// its end.
-fn getdents_fd(fd: libc::c_int, buf: usize) -> Result<Vec<(String, u64, i64)>, String> {
-    let mut b = vec![0u8; buf];
-    let mut out = Vec::new();
-    loop {
-        // SAFETY: getdents64 writes at most b.len() bytes into b.
-        let n = unsafe { libc::syscall(libc::SYS_getdents64, fd, b.as_mut_ptr(), b.len()) };
-        if n < 0 {
-            return util::os_err(&format!("getdents64 ({buf} B)"));
-        }
-        if n == 0 {
-            return Ok(out);
-        }
-        let mut off = 0;
-        while off < n as usize {
-            let ino = u64::from_ne_bytes(b[off..off + 8].try_into().unwrap());
-            let next = i64::from_ne_bytes(b[off + 8..off + 16].try_into().unwrap());
-            let reclen = u16::from_ne_bytes([b[off + 16], b[off + 17]]) as usize;
-            let name = &b[off + 19..off + reclen];
-            let name = &name[..name.iter().position(|&c| c == 0).unwrap_or(name.len())];
-            out.push((String::from_utf8_lossy(name).into_owned(), ino, next));
-            off += reclen;
-        }
-    }
+    util::getdents_fd(fd.as_raw_fd(), buf).map_err(|e| format!("{path}: {e}"))
 }
 
 /// Node dentries stay in the dcache while their process lives, so a node's
@@ -1613,7 +1586,7 @@ fn readdir_positions() -> TestResult {
             unsafe { libc::lseek(fd.as_raw_fd(), before, libc::SEEK_SET) },
             before
         );
-        let rest = getdents_fd(fd.as_raw_fd(), 4096)?;
+        let rest = util::getdents_fd(fd.as_raw_fd(), 4096)?;
         eqm!(rest, full[full.len() - 1..], "{d} from offset {before}");
         // The offset after "kill" (its d_off), and one far beyond.
         let after = full[full.len() - 1].2;
@@ -1649,19 +1622,12 @@ fn readdir_positions() -> TestResult {
 
 /// One getdents64 call on `fd` from offset `off`: the bytes it returned, or
 /// its errno.
-fn getdents_at(fd: libc::c_int, off: i64) -> Result<isize, i32> {
+fn getdents_at(fd: libc::c_int, off: i64) -> Result<usize, i32> {
     // SAFETY: lseek on the caller's fd.
     if unsafe { libc::lseek(fd, off, libc::SEEK_SET) } != off {
         return Err(util::errno());
     }
-    let mut b = [0u8; 4096];
-    // SAFETY: getdents64 writes at most b.len() bytes into b.
-    let n = unsafe { libc::syscall(libc::SYS_getdents64, fd, b.as_mut_ptr(), b.len()) };
-    if n < 0 {
-        Err(util::errno())
-    } else {
-        Ok(n as isize)
-    }
+    util::getdents_raw(fd, &mut [0u8; 4096])
 }
 
 /// An O_PATH fd on the node pins the module too.
