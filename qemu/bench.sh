@@ -137,8 +137,8 @@ accel=${PROCKILL_ACCEL:-tcg}
     echo "| date | $(date -u '+%Y-%m-%d %H:%M UTC') |"
     echo "| command | \`make bench\` → guest: \`$cmd\` |"
     echo "| kernel | $kernel (release flavour, \`qemu/config.fragment\`) |"
-    # The QEMU qemu/run uses (qemu/setup.sh step 3); times differ between versions.
-    qbin=${PROCKILL_QEMU:-$(cat "$CACHE/qemu.path" 2>/dev/null || echo qemu-system-x86_64)}
+    # The QEMU qemu/run used; times differ between versions.
+    qbin=$("$here/run" --print-qemu)
     qver=$("$qbin" --version 2>/dev/null | sed -n 's/^QEMU emulator version \([0-9.]*\).*/\1/p')
     echo "| machine | host: $(nproc) CPUs ($cpu), load average $load0 at the start, $load at the end; guest: QEMU $qver ${accel^^}, $(meta guest_cpus) vCPUs, ${PROCKILL_MEM:-1G} |"
     echo "| duration | \`make bench\` ${elapsed}s in all, of which pk-bench $(meta time_total)s in the guest |"
