@@ -16,9 +16,22 @@
  *   output (out=PATH): per section, "section N" then one line per block
  *   that ran in it: "<start vaddr hex> <instructions> <executions>".
  *
- * QEMU's plugin API is stable C (include/qemu/qemu-plugin.h, version 1 in
- * QEMU 7.2, the one on these machines); Debian does not ship the header, so
- * the few declarations used are repeated here.
+ * QEMU's plugin API is stable C (include/qemu/qemu-plugin.h); Debian does
+ * not ship the header, so the few declarations used are repeated here, for
+ * the API version PK_QEMU_PLUGIN_API (default 1). QEMU loads a plugin only
+ * if its version lies in QEMU's [min, cur], and the calls differ by version:
+ *
+ *   1  QEMU 7.2 (min 0, cur 1): the build on these machines.
+ *        gcc -O2 -Wall -shared -fPIC -fvisibility=hidden -o pk-count.so \
+ *            pk-count.c -lpthread
+ *   4  QEMU 9.2 to 10.0 (10.0: min 2, cur 4): add -DPK_QEMU_PLUGIN_API=4.
+ *      Version 2 dropped the shared-pointer inline add for per-vCPU
+ *      scoreboards; version 3 made qemu_plugin_insn_data() copy into a
+ *      buffer. 2 is refused here: QEMU 9.1 and later accept it but then
+ *      expect the version 3 insn_data call.
+ *
+ * PK_COUNT_DEBUG=1 in the environment makes the plugin say on stderr that
+ * it loaded and, at exit, how many blocks it saw.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -28,10 +41,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* --- from qemu-plugin.h (QEMU_PLUGIN_VERSION 1) --- */
+#ifndef PK_QEMU_PLUGIN_API
+#define PK_QEMU_PLUGIN_API 1
+#endif
+#if PK_QEMU_PLUGIN_API != 1 && PK_QEMU_PLUGIN_API < 3
+#error "PK_QEMU_PLUGIN_API must be 1 (QEMU 7.2) or 3 and up (4 for QEMU 10.0)"
+#endif
+
+/* --- from qemu-plugin.h (QEMU_PLUGIN_VERSION 1; the #else part: 4) --- */
 #define QEMU_PLUGIN_EXPORT __attribute__((visibility("default")))
 typedef uint64_t qemu_plugin_id_t;
-typedef struct qemu_info_t qemu_info_t;
+/* Only the leading members, the same in every version, are read here. */
+typedef struct qemu_info_t {
+	const char *target_name;
+	struct {
+		int min;
+		int cur;
+	} version;
+} qemu_info_t;
 struct qemu_plugin_tb;
 struct qemu_plugin_insn;
 enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS };
@@ -40,19 +67,33 @@ typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t, struct qemu_plu
 typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int, void *);
 typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t, void *);
 void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t, qemu_plugin_vcpu_tb_trans_cb_t);
-void qemu_plugin_register_vcpu_tb_exec_inline(struct qemu_plugin_tb *, enum qemu_plugin_op,
-					      void *, uint64_t);
 void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *, qemu_plugin_vcpu_udata_cb_t,
 					    enum qemu_plugin_cb_flags, void *);
 void qemu_plugin_register_atexit_cb(qemu_plugin_id_t, qemu_plugin_udata_cb_t, void *);
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *);
 uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *);
 struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *, size_t);
-const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *);
 size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *);
+#if PK_QEMU_PLUGIN_API == 1
+void qemu_plugin_register_vcpu_tb_exec_inline(struct qemu_plugin_tb *, enum qemu_plugin_op,
+					      void *, uint64_t);
+const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *);
+#else
+struct qemu_plugin_scoreboard;
+typedef struct {
+	struct qemu_plugin_scoreboard *score;
+	size_t offset;
+} qemu_plugin_u64;
+void qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(struct qemu_plugin_tb *,
+						       enum qemu_plugin_op, qemu_plugin_u64,
+						       uint64_t);
+struct qemu_plugin_scoreboard *qemu_plugin_scoreboard_new(size_t);
+uint64_t qemu_plugin_u64_sum(qemu_plugin_u64);
+size_t qemu_plugin_insn_data(const struct qemu_plugin_insn *, void *, size_t);
+#endif
 /* --- end of qemu-plugin.h --- */
 
-QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
+QEMU_PLUGIN_EXPORT int qemu_plugin_version = PK_QEMU_PLUGIN_API;
 
 static const uint8_t marker[6] = { 0x0f, 0x1f, 0x80, 0x00, 0xa0, 0xb1 };
 
@@ -60,7 +101,11 @@ static const uint8_t marker[6] = { 0x0f, 0x1f, 0x80, 0x00, 0xa0, 0xb1 };
 struct block {
 	uint64_t vaddr;
 	uint64_t insns;
-	uint64_t count;	/* bumped inline by the generated code */
+#if PK_QEMU_PLUGIN_API == 1
+	uint64_t count;		/* bumped inline by the generated code */
+#else
+	qemu_plugin_u64 count;	/* the same, one slot per vCPU: sum them */
+#endif
 	uint64_t base;	/* count at the last start marker */
 };
 
@@ -70,12 +115,35 @@ static size_t nblocks, capblocks;
 static FILE *out;
 static unsigned section;
 static bool open_section;
+static bool debug;
+
+#if PK_QEMU_PLUGIN_API != 1
+/*
+ * Version 2 and up add inline only into scoreboards (an array of one entry
+ * per vCPU, which QEMU grows with the vCPUs). A scoreboard per block would
+ * be an allocation and a list entry inside QEMU per block, so blocks take
+ * their counter from a shared scoreboard whose entry is SLAB counters.
+ */
+#define SLAB 4096
+static struct qemu_plugin_scoreboard *slab;
+static size_t slab_used = SLAB;
+
+static uint64_t block_count(const struct block *b)
+{
+	return qemu_plugin_u64_sum(b->count);
+}
+#else
+static uint64_t block_count(const struct block *b)
+{
+	return b->count;
+}
+#endif
 
 static void on_start(unsigned int vcpu, void *udata)
 {
 	pthread_mutex_lock(&lock);
 	for (size_t i = 0; i < nblocks; i++)
-		blocks[i]->base = blocks[i]->count;
+		blocks[i]->base = block_count(blocks[i]);
 	open_section = true;
 	pthread_mutex_unlock(&lock);
 }
@@ -87,10 +155,11 @@ static void on_stop(unsigned int vcpu, void *udata)
 		fprintf(out, "section %u\n", section++);
 		for (size_t i = 0; i < nblocks; i++) {
 			struct block *b = blocks[i];
+			uint64_t count = block_count(b);
 
-			if (b->count > b->base)
+			if (count > b->base)
 				fprintf(out, "%" PRIx64 " %" PRIu64 " %" PRIu64 "\n", b->vaddr, b->insns,
-					b->count - b->base);
+					count - b->base);
 		}
 		fflush(out);
 		open_section = false;
@@ -119,15 +188,37 @@ static void on_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 			abort();
 	}
 	blocks[nblocks++] = b;
+#if PK_QEMU_PLUGIN_API == 1
 	pthread_mutex_unlock(&lock);
 	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &b->count, 1);
+#else
+	if (slab_used == SLAB) {
+		slab = qemu_plugin_scoreboard_new(SLAB * sizeof(uint64_t));
+		if (!slab)
+			abort();
+		slab_used = 0;
+	}
+	b->count.score = slab;
+	b->count.offset = slab_used++ * sizeof(uint64_t);
+	pthread_mutex_unlock(&lock);
+	qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(tb, QEMU_PLUGIN_INLINE_ADD_U64, b->count, 1);
+#endif
 
 	for (size_t i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+#if PK_QEMU_PLUGIN_API == 1
 		const uint8_t *d = qemu_plugin_insn_data(insn);
+#else
+		uint8_t d[7];	/* only 7-byte instructions are compared */
+#endif
 
-		if (qemu_plugin_insn_size(insn) != 7 || memcmp(d, marker, 3) || d[4] != 0xa0 ||
-		    d[5] != 0xb1 || d[6] != 0x50)
+		if (qemu_plugin_insn_size(insn) != 7)
+			continue;
+#if PK_QEMU_PLUGIN_API != 1
+		if (qemu_plugin_insn_data(insn, d, sizeof(d)) != sizeof(d))
+			continue;
+#endif
+		if (memcmp(d, marker, 3) || d[4] != 0xa0 || d[5] != 0xb1 || d[6] != 0x50)
 			continue;
 		if (d[3] == 0x01)
 			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_start, QEMU_PLUGIN_CB_NO_REGS, NULL);
@@ -138,6 +229,9 @@ static void on_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 
 static void on_exit_cb(qemu_plugin_id_t id, void *p)
 {
+	if (debug)
+		fprintf(stderr, "pk-count: exit, %zu blocks translated, %u sections\n", nblocks,
+			section);
 	fclose(out);
 }
 
@@ -158,6 +252,10 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
 		perror(path);
 		return -1;
 	}
+	debug = getenv("PK_COUNT_DEBUG") && strcmp(getenv("PK_COUNT_DEBUG"), "0");
+	if (debug)
+		fprintf(stderr, "pk-count: loaded, API %d, QEMU %s API %d..%d\n",
+			PK_QEMU_PLUGIN_API, info->target_name, info->version.min, info->version.cur);
 	qemu_plugin_register_vcpu_tb_trans_cb(id, on_trans);
 	qemu_plugin_register_atexit_cb(id, on_exit_cb, NULL);
 	return 0;
