@@ -12,13 +12,15 @@
 //! [`run`], which calls every established hook with an [`ExecEvent`].
 //!
 //! Hooks run in the exec'ing task, called from an ftrace callback at the
-//! entry of `setup_new_exec()`: process context, preemption enabled (the
-//! glue's ops do not set `FTRACE_OPS_FL_RECURSION`, so the trampoline calls
-//! the handler directly, with no preemption-disabled section around it).
-//! They may take spinlocks (which sleep on PREEMPT_RT); a hook that can
-//! block must count itself in flight (`registry::on_exec` does), because
-//! unload's `synchronize_rcu_tasks()` takes a blocked task for quiescent.
-//! They cannot veto the exec.
+//! entry of `setup_new_exec()`: process context, preemption enabled while
+//! the glue's ops is alone on that function (it does not set
+//! `FTRACE_OPS_FL_RECURSION`, so its trampoline calls the handler directly),
+//! disabled when another tracer shares it (ftrace's list function disables
+//! preemption around every callback). So hooks must not sleep. They may take
+//! spinlocks, which do not sleep: the module refuses PREEMPT_RT, where they
+//! do. A hook past its lock-free fast path counts itself in flight
+//! (`registry::on_exec` does), so that unload's wait covers it whatever it
+//! does. They cannot veto the exec.
 //!
 //! The table is read at every exec on the system, so reading it takes no
 //! lock: each slot is an atomic pointer to a `'static` hook, set and cleared

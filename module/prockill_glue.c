@@ -19,7 +19,7 @@
  *  3. Kernel helpers that are inline or unexported (get_pid(), clear_siginfo(),
  *     lock_task_sighand(), send_signal_locked(), security_task_kill(),
  *     struct linux_binprm).
- *     One of them, __lock_task_sighand(), is copied: see
+ *     One of them, lock_task_sighand(), is copied: see
  *     prockill_lock_sighand().
  *  4. Trace events and writable module parameters are C macros; Rust's
  *     module! only has read-only integer parameters in 7.3.
@@ -130,12 +130,12 @@ static int pk_resolve(void **slot, const char *name)
 /* ------------------------------------------------------------------------ */
 
 /*
- * Tasks executing a redirected procfs function, or an exec hook that may
- * block, are SRCU readers of pk_srcu; exit waits for them with
- * synchronize_srcu() (see pk_unhook()). SRCU-fast: a per-CPU counter
- * increment on entry and exit, no shared cache line is written and no full
- * barrier is taken (an atomic count here was written by every readdir of
- * /proc/<pid> on the system).
+ * Tasks executing a redirected lookup, or an exec hook that may block, are
+ * SRCU readers of pk_srcu; exit waits for them with synchronize_srcu() (see
+ * pk_unhook()). They block only for a bounded time (an allocation). SRCU-fast: a per-CPU counter increment on entry
+ * and exit, no shared cache line is written and no full barrier is taken.
+ * A readdir may block without bound (a page fault on the caller's buffer),
+ * so it holds a module reference instead: pk_readdir_held().
  */
 DEFINE_STATIC_SRCU_FAST(pk_srcu);
 
@@ -151,8 +151,8 @@ static void pk_leave(struct srcu_ctr __percpu *scp)
 
 /*
  * Why C: SRCU has no Rust bindings, and pk_srcu lives beside pk_unhook()
- * which waits for its readers; Rust's exec hook enters before it may block
- * (the registry's lock sleeps on PREEMPT_RT). Returns the token for
+ * which waits for its readers; Rust's exec hook enters before it takes the
+ * registry's lock (see registry::on_exec). Returns the token for
  * prockill_inflight_leave().
  */
 unsigned long prockill_inflight_enter(void)
@@ -445,30 +445,50 @@ static bool pk_readdir_past_end(struct file *file, struct dir_context *ctx, long
 	return true;
 }
 
+/*
+ * A listing: procfs' function and dir_emit() copy entries to the caller's
+ * buffer, and a page fault there may wait without bound (a FUSE mapping
+ * whose server never answers, a userfaultfd range nobody resolves). Any user
+ * can arrange that, and unload would then wait in synchronize_srcu() for as
+ * long: rmmod hung in D state. So a listing holds a module reference, as an
+ * open file of a module does, and rmmod fails with EAGAIN instead while one
+ * is in progress. When there is none to take (the module is going: rmmod has
+ * begun and waits for this task in pk_unhook()), nothing has been listed:
+ * the call is restarted (restart_syscall(): getdents64 returns its error,
+ * and the return to user mode enters the system call again), and reaches
+ * procfs' own function once unload has unhooked it.
+ *
+ * No SRCU: while the reference is held, rmmod cannot begin; before
+ * try_module_get() and after module_put() nothing can block, and
+ * pk_unhook()'s synchronize_rcu_tasks() waits for a task preempted there.
+ */
+static int pk_readdir_held(struct file *file, struct dir_context *ctx, readdir_fn orig, long kind)
+{
+	int ret;
+
+	if (unlikely(!try_module_get(THIS_MODULE)))
+		return restart_syscall();
+	ret = pk_readdir(file, ctx, orig, kind);
+	module_put(THIS_MODULE);
+	return ret;
+}
+
 static int pk_tgid_readdir(struct file *file, struct dir_context *ctx)
 {
-	struct srcu_ctr __percpu *scp;
 	int ret;
 
 	if (pk_readdir_past_end(file, ctx, PROCKILL_KIND_PROCESS, &ret))
 		return ret;
-	scp = pk_enter();
-	ret = pk_readdir(file, ctx, pk_orig_tgid_readdir, PROCKILL_KIND_PROCESS);
-	pk_leave(scp);
-	return ret;
+	return pk_readdir_held(file, ctx, pk_orig_tgid_readdir, PROCKILL_KIND_PROCESS);
 }
 
 static int pk_tid_readdir(struct file *file, struct dir_context *ctx)
 {
-	struct srcu_ctr __percpu *scp;
 	int ret;
 
 	if (pk_readdir_past_end(file, ctx, PROCKILL_KIND_THREAD, &ret))
 		return ret;
-	scp = pk_enter();
-	ret = pk_readdir(file, ctx, pk_orig_tid_readdir, PROCKILL_KIND_THREAD);
-	pk_leave(scp);
-	return ret;
+	return pk_readdir_held(file, ctx, pk_orig_tid_readdir, PROCKILL_KIND_THREAD);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -563,10 +583,13 @@ static struct ftrace_ops pk_redirect_ops = {
  * target's siglock, which the hook takes after revoking (registry.rs).
  * docs/exec-hook.md has the timeline.
  *
- * Context: process context with preemption enabled (no
- * FTRACE_OPS_FL_RECURSION, so the trampoline calls this directly). On
- * PREEMPT_RT the registry's spinlock may sleep; the Rust hook counts
- * itself in flight before taking it (see pk_unhook()).
+ * Context: process context. Preemption is enabled while this ops is alone
+ * on setup_new_exec() (no FTRACE_OPS_FL_RECURSION, so its trampoline calls
+ * this directly), and disabled when another tracer shares the function
+ * (ftrace's list function disables it around every callback). So the hook
+ * must not sleep: it takes only spinlocks, which is why the module refuses
+ * PREEMPT_RT, where they sleep (prockill_glue_init()). Its slow path still
+ * counts itself in flight before taking them (see pk_unhook()).
  */
 static void notrace pk_exec_handler(unsigned long ip, unsigned long parent_ip,
 				    struct ftrace_ops *op, struct ftrace_regs *fregs)
@@ -596,12 +619,15 @@ static bool pk_exec_registered, pk_redirect_registered;
  * 1. unregister the ftrace ops: no new task is sent to module code;
  * 2. synchronize_rcu_tasks(): every task that was redirected but had not
  *    yet entered pk_srcu has since passed a voluntary context switch, i.e.
- *    has entered it (it cannot block before pk_enter());
+ *    has entered it (it cannot block before pk_enter()); a redirected
+ *    readdir has failed to take a module reference (the module is going)
+ *    and left, or answered from past the end and left;
  * 3. synchronize_srcu(): wait for every reader (they can sleep, e.g. in a
  *    lookup);
  * 4. synchronize_rcu() and synchronize_rcu_tasks() again: the last
- *    instructions after pk_leave() and after module_put() in pk_d_release()
- *    are done, and RCU path walkers no longer look at pk_dentry_ops.
+ *    instructions after pk_leave(), and after module_put() in pk_d_release()
+ *    and pk_readdir_held(), are done, and RCU path walkers no longer look
+ *    at pk_dentry_ops.
  */
 static void pk_unhook(void)
 {
@@ -688,6 +714,17 @@ int prockill_glue_init(void)
 	size_t i;
 	int ret;
 
+	/*
+	 * The exec hook takes the registry's spinlock and the target's siglock.
+	 * On PREEMPT_RT those sleep, and ftrace calls the hook with preemption
+	 * disabled as soon as another tracer (the function tracer, a kprobe or
+	 * BPF program) shares setup_new_exec(): refuse rather than load a hook
+	 * that a second tracer turns into a sleep in atomic context.
+	 */
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		pr_err("prockill: not loaded: PREEMPT_RT is not supported (the exec hook takes spinlocks, which sleep there, and ftrace may call it with preemption disabled)\n");
+		return -EOPNOTSUPP;
+	}
 	ret = pk_find_kallsyms();
 	if (ret)
 		return ret;
@@ -743,12 +780,14 @@ struct pid *prockill_inode_pid_uncounted(const struct inode *inode)
 }
 
 /*
- * Why C: lock_task_sighand() is inline, and the function behind it,
- * __lock_task_sighand() (kernel/signal.c), is not exported and not even
- * always there (the release kernel inlines it into every caller). This is its
- * code: the sighand_struct slab is SLAB_TYPESAFE_BY_RCU, so under RCU the
- * lock can be taken even if the struct was just freed, and the pointer is
- * checked again under the lock (de_thread() and __exit_signal() change it).
+ * Why C: lock_task_sighand() (kernel/signal.c; __lock_task_sighand() behind
+ * an inline wrapper in older kernels) is not exported. This is its code: the
+ * sighand_struct slab is SLAB_TYPESAFE_BY_RCU, so under RCU the lock can be
+ * taken even if the struct was just freed, and the pointer is checked again
+ * under the lock (de_thread() and __exit_signal() change it). A NULL
+ * pointer is read with acquire ordering, as the kernel's does: it pairs
+ * with __exit_signal()'s smp_store_release(), so a caller that finds the
+ * task released also sees what the release wrote before it.
  *
  * Locks @task's signal handlers (siglock, interrupts off) as every signal
  * send does, or returns NULL if @task has been released (no sighand left).
@@ -760,8 +799,10 @@ struct sighand_struct *prockill_lock_sighand(struct task_struct *task, unsigned 
 	rcu_read_lock();
 	for (;;) {
 		sighand = rcu_dereference(task->sighand);
-		if (unlikely(!sighand))
+		if (unlikely(!sighand)) {
+			smp_acquire__after_ctrl_dep();
 			break;
+		}
 		spin_lock_irqsave(&sighand->siglock, *flags);
 		if (likely(sighand == rcu_access_pointer(task->sighand)))
 			break;

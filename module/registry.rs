@@ -228,9 +228,10 @@ pub(crate) fn on_exec(event: &ExecEvent<'_>) {
     if b.used.load(Relaxed) == 0 {
         return;
     }
-    // From here on the hook may block (the registry lock sleeps on
-    // PREEMPT_RT), and a sleeping task is quiescent for RCU Tasks: count
-    // this task in flight, so that unload waits for it.
+    // From here on the hook takes locks. They cannot sleep (the module
+    // refuses PREEMPT_RT), but a sleeping task would be quiescent for RCU
+    // Tasks: count this task in flight, so that unload waits for it whatever
+    // the locks do.
     let _inflight = InFlight::enter();
     let (tgid, gen_now) = (task.tgid_nr(), task.self_exec_id());
     let module_policy = crate::policy::module_policy();

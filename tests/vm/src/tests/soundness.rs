@@ -11,7 +11,7 @@ use super::pk::{self, node, tnode};
 use crate::harness::{Test, TestResult};
 use crate::util::{self, errno_name, Outcome};
 use crate::{ensure, ensure_eq};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,6 +21,7 @@ pub const TESTS: &[Test] = &[
     Test::new("soundness/foreign-limit", foreign_limit).timeout_secs(120),
     Test::new("soundness/thread-address-reuse", thread_address_reuse).timeout_secs(180),
     Test::new("soundness/send-value-input", send_value_input),
+    Test::new("soundness/readdir-blocked-unload", readdir_blocked_unload).timeout_secs(120),
 ];
 
 /// Issue 15's oops: as uid 1000, with SIGCHLD ignored (children are reaped
@@ -335,4 +336,198 @@ fn send_value_input() -> TestResult {
         Err(libc::EBADF)
     );
     Ok(())
+}
+
+/// A listing of `/proc/<pid>` whose copy to the caller's buffer waits on a
+/// page fault must not make `rmmod` wait for it. Any user can make that
+/// copy wait as long as they like (a FUSE mapping whose server never
+/// answers; here, as root, a userfaultfd range the test resolves late).
+/// The replacement readdir used to be only an SRCU reader, and unload's
+/// `synchronize_srcu()` then waited for the fault: `rmmod` hung in D state
+/// (a hung-task report after 120 s, a panic with `hung_task_panic=1`). Now
+/// a listing holds a module reference, as an open node does: `rmmod` fails
+/// with EAGAIN while it waits, the listing completes with "kill" in it once
+/// the fault is resolved, and `rmmod` succeeds after. Shown to fail on the
+/// module before the fix: `rmmod` had not returned after 5 s. SKIP on a
+/// kernel without userfaultfd (the debug and Debian kernels have it).
+fn readdir_blocked_unload() -> TestResult {
+    let m = pk::load("cache=N")?;
+    let uffd = match Uffd::new() {
+        Err(libc::ENOSYS) => {
+            m.unload()?;
+            return Err(crate::harness::skip(
+                "no userfaultfd in this kernel (CONFIG_USERFAULTFD): the debug and Debian kernels have it",
+            ));
+        }
+        r => r.map_err(|e| format!("userfaultfd: {}", errno_name(e)))?,
+    };
+    const LEN: usize = 4096;
+    // SAFETY: a fresh private anonymous mapping; unmapped below.
+    let page = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            LEN,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    ensure!(
+        page != libc::MAP_FAILED,
+        "mmap: {}",
+        errno_name(util::errno())
+    );
+    let addr = page as u64;
+    uffd.register(addr, LEN as u64)
+        .map_err(|e| format!("UFFDIO_REGISTER: {}", errno_name(e)))?;
+    let dir = pk::open_s(
+        &format!("/proc/{}", std::process::id()),
+        libc::O_RDONLY | libc::O_DIRECTORY,
+    )?;
+    let dfd = dir.as_raw_fd();
+    let reader = std::thread::spawn(move || {
+        // SAFETY: the mapping is LEN bytes and stays mapped until this
+        // thread has been joined.
+        let buf = unsafe { std::slice::from_raw_parts_mut(addr as *mut u8, LEN) };
+        let r = util::getdents_raw(dfd, buf);
+        (r, buf.to_vec())
+    });
+    // The fault message: the reader is inside the kernel's copy to `page`.
+    let fault = uffd.wait_fault(Duration::from_secs(10));
+    let (tx, rx) = std::sync::mpsc::channel();
+    if fault.is_ok() {
+        std::thread::spawn(move || {
+            let _ = tx.send(util::delete_module(util::MODULE_NAME));
+        });
+    }
+    let during = rx.recv_timeout(Duration::from_secs(5));
+    // Resolve the fault whatever happened, so that the reader, and an
+    // rmmod waiting for it, can finish.
+    let zero = uffd.zeropage(addr, LEN as u64);
+    let (listed, buf) = reader.join().map_err(|_| "the reader thread panicked")?;
+    let late = match &during {
+        Err(_) if fault.is_ok() => rx.recv_timeout(Duration::from_secs(60)).ok(),
+        _ => None,
+    };
+    // SAFETY: unmapping our own mapping; the reader is done with it.
+    unsafe { libc::munmap(page, LEN) };
+    let at = fault.map_err(|e| format!("no page fault reported by the listing: {e}"))?;
+    ensure!(
+        (addr..addr + LEN as u64).contains(&at),
+        "fault at {at:#x}, outside the buffer"
+    );
+    zero.map_err(|e| format!("UFFDIO_ZEROPAGE: {}", errno_name(e)))?;
+    match during {
+        Ok(r) => ensure!(
+            r == Err(libc::EAGAIN),
+            "rmmod during the blocked listing: {:?}, want EAGAIN (EWOULDBLOCK)",
+            r.map_err(errno_name)
+        ),
+        Err(_) => {
+            return Err(format!(
+                "rmmod had not returned after 5 s: it waited for a listing blocked on a page fault \
+                 (after the fault was resolved it returned {:?})",
+                late.map(|r| r.map_err(errno_name))
+            ))
+        }
+    }
+    let n = listed.map_err(|e| format!("the blocked getdents64: {}", errno_name(e)))?;
+    let names = dirent_names(&buf[..n]);
+    ensure!(
+        names.iter().any(|n| n == "kill"),
+        "the listing that waited has no \"kill\": {names:?}"
+    );
+    drop(dir);
+    m.unload()
+}
+
+/// The names in a getdents64 buffer.
+fn dirent_names(b: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut off = 0;
+    while off + 19 <= b.len() {
+        let reclen = u16::from_ne_bytes([b[off + 16], b[off + 17]]) as usize;
+        if reclen == 0 || off + reclen > b.len() {
+            break;
+        }
+        let name = &b[off + 19..off + reclen];
+        let name = &name[..name.iter().position(|&c| c == 0).unwrap_or(name.len())];
+        out.push(String::from_utf8_lossy(name).into_owned());
+        off += reclen;
+    }
+    out
+}
+
+/// A userfaultfd (`include/uapi/linux/userfaultfd.h`), for missing-page
+/// faults of one range, kernel-mode faults included (root).
+struct Uffd(std::os::fd::OwnedFd);
+
+/// `_IOWR(0xAA, nr, size)`.
+const fn uffdio(nr: u64, size: u64) -> u64 {
+    (3 << 30) | (size << 16) | (0xAA << 8) | nr
+}
+const UFFD_API: u64 = 0xAA;
+const UFFDIO_API: u64 = uffdio(0x3F, 24);
+const UFFDIO_REGISTER: u64 = uffdio(0x00, 32);
+const UFFDIO_ZEROPAGE: u64 = uffdio(0x04, 32);
+const UFFDIO_REGISTER_MODE_MISSING: u64 = 1;
+const UFFD_EVENT_PAGEFAULT: u8 = 0x12;
+
+impl Uffd {
+    fn new() -> Result<Self, i32> {
+        // SAFETY: userfaultfd(2) with flags only.
+        let fd = unsafe { libc::syscall(libc::SYS_userfaultfd, libc::O_CLOEXEC) };
+        if fd < 0 {
+            return Err(util::errno());
+        }
+        // SAFETY: a new fd we own.
+        let u = Uffd(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) });
+        let mut api = [UFFD_API, 0, 0];
+        u.ioctl(UFFDIO_API, api.as_mut_ptr().cast())?;
+        Ok(u)
+    }
+
+    fn ioctl(&self, req: u64, arg: *mut libc::c_void) -> Result<(), i32> {
+        // SAFETY: `arg` points to the struct `req` names, of its size.
+        if unsafe { libc::ioctl(self.0.as_raw_fd(), req as _, arg) } < 0 {
+            Err(util::errno())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn register(&self, start: u64, len: u64) -> Result<(), i32> {
+        let mut reg = [start, len, UFFDIO_REGISTER_MODE_MISSING, 0];
+        self.ioctl(UFFDIO_REGISTER, reg.as_mut_ptr().cast())
+    }
+
+    fn zeropage(&self, start: u64, len: u64) -> Result<(), i32> {
+        let mut z = [start, len, 0, 0];
+        self.ioctl(UFFDIO_ZEROPAGE, z.as_mut_ptr().cast())
+    }
+
+    /// The address of the next page fault, waiting at most `timeout`.
+    fn wait_fault(&self, timeout: Duration) -> Result<u64, String> {
+        let mut pfd = libc::pollfd {
+            fd: self.0.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let r = unsafe { libc::poll(&mut pfd, 1, timeout.as_millis() as i32) };
+        if r <= 0 {
+            return Err(format!("none within {timeout:?}"));
+        }
+        let mut msg = [0u8; 32];
+        // SAFETY: reading one struct uffd_msg (32 bytes) into msg.
+        let n = unsafe { libc::read(self.0.as_raw_fd(), msg.as_mut_ptr().cast(), msg.len()) };
+        if n != 32 || msg[0] != UFFD_EVENT_PAGEFAULT {
+            return Err(format!(
+                "unexpected message ({n} bytes, event {:#x})",
+                msg[0]
+            ));
+        }
+        Ok(u64::from_ne_bytes(msg[16..24].try_into().unwrap()))
+    }
 }
