@@ -167,7 +167,7 @@ accel=${PROCKILL_ACCEL:-tcg}
         echo "## Guest code per operation (\`make profile\`)"
         echo
         echo "The times above move with the host's load; the guest code an operation runs does not. \`qemu/profile.sh\` boots"
-        echo "the same kernel on one vCPU with the system's QEMU (7.2: the plugin speaks its API) and a TCG plugin (\`qemu/profile/pk-count.c\`) that counts every translated"
+        echo "the same kernel on one vCPU with the VMs' QEMU and a TCG plugin (\`qemu/profile/pk-count.c\`) that counts every translated"
         echo "block the guest executes between two marker instructions \`pk-bench --count\` places around each operation"
         echo "(2000 iterations of a send, 50 of a fork + exec). *Blocks* end at a jump, call or return, TCG's unit of"
         echo "dispatch; under TCG, time follows blocks and instructions, calls and atomics costing more than the rest."

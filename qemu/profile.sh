@@ -17,18 +17,29 @@ here=$(cd "$(dirname "$0")" && pwd)
 export PROCKILL_CACHE=${PROCKILL_CACHE:-$HOME/.cache/prockill}
 out=$PROCKILL_CACHE/profile
 mkdir -p "$out"
-plugin=$out/pk-count.so
+# The QEMU the VMs use (qemu/run --print-qemu; PROCKILL_PROFILE_QEMU
+# overrides it), and the plugin API it speaks: 1 up to QEMU 8, 4 for 9.2 to
+# 10.0 (qemu/profile/pk-count.c). One vCPU: the counts are per operation,
+# and a second vCPU would only add its idle loop.
+qbin=${PROCKILL_PROFILE_QEMU:-$("$here/run" --print-qemu)}
+qver=$("$qbin" --version | sed -n 's/^QEMU emulator version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
+read -r qmaj qmin <<<"${qver:-0 0}"
+if ((qmaj <= 8)); then
+    api=1
+elif ((qmaj == 10 && qmin == 0)) || ((qmaj == 9 && qmin == 2)); then
+    api=4
+else
+    echo "profile: $qbin is QEMU $qmaj.$qmin, whose plugin API qemu/profile/pk-count.c does not speak (1: QEMU <= 8; 4: 9.2 and 10.0); set PROCKILL_PROFILE_QEMU" >&2
+    exit 1
+fi
+plugin=$out/pk-count-api$api.so
 if [ ! -f "$plugin" ] || [ "$here/profile/pk-count.c" -nt "$plugin" ]; then
-    gcc -O2 -Wall -shared -fPIC -fvisibility=hidden -o "$plugin" "$here/profile/pk-count.c" -lpthread
+    gcc -O2 -Wall -shared -fPIC -fvisibility=hidden -DPK_QEMU_PLUGIN_API=$api -o "$plugin" \
+        "$here/profile/pk-count.c" -lpthread
 fi
 rm -f "$out/counts" "$out/results"
-# The plugin speaks QEMU's plugin API version 1, which QEMU 7.2 (bookworm's
-# qemu-system-x86) loads and 10.0 no longer does: the profile runs on the
-# system QEMU. Its one vCPU keeps it clear of 7.2's multi-threaded TCG bug
-# (docs/procfs-glue.md §4), which needs a second vCPU running the code the
-# guest rewrites; the profile loads the module once, before measuring.
-PROCKILL_QEMU=${PROCKILL_PROFILE_QEMU:-/usr/bin/qemu-system-x86_64} \
-PROCKILL_SMP=1 PROCKILL_QEMU_ARGS="-plugin $plugin,out=$out/counts" \
+echo "profile: QEMU $qmaj.$qmin ($qbin), plugin API $api" >&2
+PROCKILL_QEMU=$qbin PROCKILL_SMP=1 PROCKILL_QEMU_ARGS="-plugin $plugin,out=$out/counts" \
     "$here/run" --flavour release --no-module --timeout 1200 --results "$out/results" \
     --log "$out/console.log" -- 'pk-bench --count --results /dev/ttyS1' >&2
 /usr/bin/python3 "$here/profile/symbolize.py" "$out/counts" "$out/results" "$@" | tee "$out/profile.txt"
