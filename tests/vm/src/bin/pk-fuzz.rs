@@ -49,8 +49,10 @@
 //! - a write or SEND that succeeds on a handle observed revoked (read,
 //!   INFO, poll, `EIO`), on a target known dead (reaped, or a thread
 //!   destroyed by another thread's exec), on a handle that a completed exec
-//!   must have revoked (`SET_POLICY` exec, then an exec), or with garbage
-//!   text;
+//!   must have revoked (`SET_POLICY` exec, then an exec; or an exec run
+//!   wholly under the module's `revoke=exec`, no policy change, unload or
+//!   load from its start to its new image, after the handle was opened), or
+//!   with garbage text;
 //! - an `rmmod`/`insmod` with an unexpected errno or taking over 30 s.
 //!
 //! Output: the seed, one line per second (ops and ops/s), the violations
@@ -254,6 +256,13 @@ struct Slot {
     exec_seq: AtomicU64,
     flags: AtomicU32,
     _pad: AtomicU32,
+    /// The exec in progress: [`Shm::mpol_gen`] when it began if no change
+    /// was in progress and `revoke=exec` was in force, else `u64::MAX`.
+    mstart: AtomicU64,
+    /// The `exec_seq` that the last exec run wholly under `revoke=exec`
+    /// (no policy change, load or unload from its start to its new image)
+    /// completed at; 0: none.
+    mexec: AtomicU64,
     th: [TEnt; NTHR],
 }
 const NOEXEC: u32 = 1;
@@ -295,6 +304,14 @@ struct Shm {
     next_id: AtomicU64,
     nviol: AtomicU64,
     cyc_busy: AtomicU64,
+    /// Changes of the module's `revoke=` begun (a write, an unload or a
+    /// load, by the policy changer or the cycler) and ended: +1 at each
+    /// begin and each end.
+    mpol_gen: AtomicU64,
+    /// 1 while a change is under way (changes are serialized: [`mpol_begin`]).
+    mpol_busy: AtomicU32,
+    /// 1 if `revoke=` read `exec` at the end of the last change.
+    mpol_exec: AtomicU32,
     counts: [AtomicU64; Op::N as usize],
     slots: [Slot; NSLOTS],
     senders: [Sender; NSENDERS],
@@ -499,6 +516,50 @@ fn class_of(sig: i32) -> u64 {
     }
 }
 
+/// [`Shm::mpol_gen`] if no change of the module's policy is under way and
+/// it is `revoke=exec`, else `u64::MAX`. An exec whose image finds
+/// `mpol_gen` unchanged ran wholly under `revoke=exec`: every change
+/// begins by bumping it.
+fn mpol_exec_token() -> u64 {
+    let s = shm();
+    let g = s.mpol_gen.load(SeqCst);
+    if s.mpol_busy.load(SeqCst) == 0
+        && s.mpol_exec.load(SeqCst) == 1
+        && s.mpol_gen.load(SeqCst) == g
+    {
+        g
+    } else {
+        u64::MAX
+    }
+}
+
+/// Begin a change of the module's policy (a `revoke=` write, an unload or
+/// a load): execs from now on until it has ended are not known to run under
+/// one policy. Changes are serialized (the changer's and the cycler's would
+/// otherwise overlap, and the first to end could record a reading of
+/// `revoke=` that the second had already made stale).
+fn mpol_begin() {
+    let s = shm();
+    while s
+        .mpol_busy
+        .compare_exchange(0, 1, SeqCst, SeqCst)
+        .is_err()
+    {
+        sleep_ms(1);
+    }
+    s.mpol_gen.fetch_add(1, SeqCst);
+}
+
+/// End it: record whether `revoke=` now reads `exec`. No other change can
+/// be under way, so the reading stays true until the next `mpol_begin`.
+fn mpol_end() {
+    let s = shm();
+    let exec = util::read_file(REVOKE_PARAM).is_ok_and(|v| v.trim() == "exec");
+    s.mpol_exec.store(u32::from(exec), SeqCst);
+    s.mpol_gen.fetch_add(1, SeqCst);
+    s.mpol_busy.store(0, SeqCst);
+}
+
 fn exec_threshold(s0: u64) -> u64 {
     if s0 & 1 == 0 {
         s0 + 2
@@ -637,7 +698,7 @@ fn release_sender_of(pid: i32) {
 }
 
 /// What an opener knows of a handle.
-const MLEN: usize = 64;
+const MLEN: usize = 72;
 
 struct Meta {
     /// CLASS_P / CLASS_T, 0: unresolved (only probes of 0 and garbage).
@@ -654,6 +715,9 @@ struct Meta {
     writable: bool,
     opath: bool,
     strict: AtomicU64,
+    /// The slot's exec_seq the handle was opened at, + 1 (0: unknown): an
+    /// exec completing at `opened + 1` or later began after the open.
+    opened: u64,
     revoked: AtomicBool,
     pos: AtomicU64,
 }
@@ -671,6 +735,7 @@ impl Meta {
             writable,
             opath,
             strict: AtomicU64::new(0),
+            opened: 0,
             revoked: AtomicBool::new(false),
             pos: AtomicU64::new(u64::MAX),
         }
@@ -721,17 +786,25 @@ impl Meta {
         false
     }
 
-    /// An exec that must have revoked the handle has completed.
-    fn exec_revoked(&self) -> bool {
-        let st = self.strict.load(Relaxed);
-        if self.class == 0 || st == 0 {
-            return false;
+    /// An exec that must have revoked the handle has completed: why, if so.
+    fn exec_revoked(&self) -> Option<&'static str> {
+        if self.class == 0 {
+            return None;
         }
         let slot = &shm().slots[self.slot];
         if slot.flags.load(Acquire) & NOEXEC != 0 || slot.piid.load(Acquire) != self.slot_piid {
-            return false;
+            return None;
         }
-        slot.exec_seq.load(Acquire) >= exec_threshold(st - 1)
+        let st = self.strict.load(Relaxed);
+        if st != 0 && slot.exec_seq.load(Acquire) >= exec_threshold(st - 1) {
+            return Some(
+                "succeeded though SET_POLICY(exec) was set before a completed exec of the target",
+            );
+        }
+        if self.opened != 0 && slot.mexec.load(Acquire) > self.opened {
+            return Some("succeeded though an exec of the target, begun after the open, ran wholly under the module's revoke=exec");
+        }
+        None
     }
 
     fn to_bytes(&self) -> [u8; MLEN] {
@@ -747,6 +820,7 @@ impl Meta {
                 | u64::from(self.revoked.load(Relaxed)) << 2,
             self.pid as u64,
             self.ino,
+            self.opened,
         ];
         for (i, v) in w.iter().enumerate() {
             b[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
@@ -767,6 +841,7 @@ impl Meta {
             writable: r(5) & 1 != 0,
             opath: r(5) & 2 != 0,
             strict: AtomicU64::new(r(4)),
+            opened: r(8),
             revoked: AtomicBool::new(r(5) & 4 != 0),
             pos: AtomicU64::new(u64::MAX),
         }
@@ -789,6 +864,8 @@ fn reserve_slot() -> Option<usize> {
                 sl.ino.store(0, Relaxed);
                 sl.flags.store(0, Relaxed);
                 sl.exec_seq.store(0, Relaxed);
+                sl.mstart.store(u64::MAX, Relaxed);
+                sl.mexec.store(0, Relaxed);
                 for e in sl.th.iter() {
                     e.state.store(FREE, Relaxed);
                     e.tiid.store(0, Relaxed);
@@ -921,6 +998,12 @@ fn image_main() -> ! {
             thread_enter(slot);
         }
     }
+    let m0 = sl.mstart.load(Acquire);
+    if m0 != u64::MAX && shm().mpol_gen.load(SeqCst) == m0 {
+        // revoke=exec from before the exec began to here, so during the
+        // exec hook too.
+        sl.mexec.store(seq + 1, Release);
+    }
     sl.exec_seq.store(seq + 1, Release);
     install_handlers();
     let mode = if env("PKF_CHAIN") == 1 {
@@ -1001,6 +1084,7 @@ fn do_exec(slot: usize, plan: &ExecPlan, foreign: bool) {
     if foreign {
         sl.flags.fetch_or(NOEXEC, Release);
     }
+    sl.mstart.store(mpol_exec_token(), Release);
     count(Op::Exec);
     ignore_probes();
     let mut argv: Vec<*const libc::c_char> = plan.argv.iter().map(|a| a.as_ptr()).collect();
@@ -1326,6 +1410,9 @@ fn resolve(fd: RawFd, slot: usize, seq0: u64, piid0: u64, writable: bool) -> Met
     m.ino = info.pidfs_ino;
     m.slot = slot;
     m.slot_piid = piid0;
+    // seq0 is even and unchanged since before the open: no exec was in
+    // progress from the open to here.
+    m.opened = seq0 + 1;
     m
 }
 
@@ -1474,8 +1561,8 @@ fn must_fail(h: &H) -> Option<&'static str> {
         Some("succeeded though its target process is known reaped")
     } else if h.m.dead() {
         Some("succeeded though its target thread was destroyed by another thread's exec")
-    } else if h.m.exec_revoked() {
-        Some("succeeded though SET_POLICY(exec) was set before a completed exec of the target")
+    } else if let Some(why) = h.m.exec_revoked() {
+        Some(why)
     } else {
         None
     }
@@ -1496,12 +1583,21 @@ fn report_send(h: &H, how: &str, what: &str, why: &str) {
         })
         .unwrap_or_default();
     let same = pid_ino(h.m.pid, h.m.class == CLASS_T) == h.m.ino;
+    // What the module-policy oracle believed, beside what the module says now.
+    let revoke_now = util::read_file(REVOKE_PARAM)
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|e| format!("unreadable ({e})"));
+    let state_now = pk::info(h.fd.as_raw_fd())
+        .map(|i| i.state.to_string())
+        .unwrap_or_else(|e| util::errno_name(e).to_string());
     violation(format!(
-        "{how} {what:?} {why} (slot state {} exec_seq {}, {ent}, pid {} still has that ino: {same}) \
-         ({})",
+        "{how} {what:?} {why} (slot state {} exec_seq {}, {ent}, pid {} still has that ino: {same}; \
+         opened at {} mexec {}, revoke= now {revoke_now}, INFO state now {state_now}) ({})",
         sl.state.load(Relaxed),
         sl.exec_seq.load(Relaxed),
         h.m.pid,
+        h.m.opened,
+        sl.mexec.load(Relaxed),
         report_tail(h)
     ));
 }
@@ -2249,6 +2345,7 @@ fn cycler(mut rng: Rng, ko: String) {
         }
         let t0 = now_ns();
         let mut removed = false;
+        mpol_begin();
         loop {
             count(Op::Rmmod);
             match timed("rmmod", &mut || util::rmmod(util::MODULE_NAME)) {
@@ -2284,6 +2381,7 @@ fn cycler(mut rng: Rng, ko: String) {
                 Err(e) => violation(format!("insmod {p:?} failed with {}", util::errno_name(e))),
             }
         }
+        mpol_end();
         s.pause.store(0, SeqCst);
     }
 }
@@ -2298,7 +2396,9 @@ fn policy_changer(mut rng: Rng) {
             _ => b"bogus",
         };
         count(Op::Policy);
+        mpol_begin();
         let _ = util::write_once(REVOKE_PARAM, v);
+        mpol_end();
         // The dcache switch: N drops every cached node dentry while
         // lookups, opens and readdirs go on.
         if rng.below(3) == 0 {
@@ -2459,6 +2559,8 @@ fn main() {
     let revoke0 = util::read_file(REVOKE_PARAM)
         .map(|s| s.trim().to_string())
         .unwrap_or_else(|_| "setid".into());
+    mpol_begin();
+    mpol_end();
     // SAFETY: prctl with integer arguments.
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) };
     let mut rng = Rng::new(seed);
