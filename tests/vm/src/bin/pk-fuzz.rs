@@ -540,11 +540,7 @@ fn mpol_exec_token() -> u64 {
 /// `revoke=` that the second had already made stale).
 fn mpol_begin() {
     let s = shm();
-    while s
-        .mpol_busy
-        .compare_exchange(0, 1, SeqCst, SeqCst)
-        .is_err()
-    {
+    while s.mpol_busy.compare_exchange(0, 1, SeqCst, SeqCst).is_err() {
         sleep_ms(1);
     }
     s.mpol_gen.fetch_add(1, SeqCst);
