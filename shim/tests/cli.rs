@@ -239,6 +239,7 @@ struct Receiver {
 
 impl Receiver {
     fn spawn() -> Receiver {
+        common::default_dispositions();
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",

@@ -9,11 +9,40 @@ use std::time::{Duration, Instant};
 /// leaves nothing behind.
 pub struct Kid(pub Option<Child>);
 
+/// Gives this test process the default disposition of every signal it
+/// started with ignored (SIGPIPE aside, which the Rust runtime ignores and
+/// `Command` resets in children). An ignored disposition survives fork and
+/// exec, and a test run from a background job of a non-interactive shell
+/// (SIGINT, SIGQUIT) or under nohup (SIGHUP) would hand it to the children
+/// the tests signal: they would not die, and kill(1)'s tests would fail for
+/// the caller's environment (five did once). Once per process.
+pub fn default_dispositions() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for sig in 1..=libc::SIGRTMAX() {
+            if sig == libc::SIGKILL || sig == libc::SIGSTOP || sig == libc::SIGPIPE {
+                continue;
+            }
+            // SAFETY: a query into a zeroed sigaction, then signal() with
+            // SIG_DFL; neither touches memory of ours beyond `old`.
+            unsafe {
+                let mut old: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(sig, std::ptr::null(), &mut old) == 0
+                    && old.sa_sigaction == libc::SIG_IGN
+                {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+            }
+        }
+    });
+}
+
 impl Kid {
     /// `sleep 600`, returned once its exec is complete (spawn() returns
     /// when the exec has switched the mm, a moment before the kernel sets
     /// the new command name).
     pub fn sleep() -> Kid {
+        default_dispositions();
         let kid = Kid(Some(
             Command::new("sleep")
                 .arg("600")
@@ -34,6 +63,7 @@ impl Kid {
     }
 
     pub fn spawn(cmd: &mut Command) -> Kid {
+        default_dispositions();
         Kid(Some(cmd.spawn().expect("spawn")))
     }
 
