@@ -130,12 +130,13 @@ static int pk_resolve(void **slot, const char *name)
 /* ------------------------------------------------------------------------ */
 
 /*
- * Tasks executing a redirected lookup, or an exec hook that may block, are
+ * Tasks executing a redirected lookup, or the exec hook's slow path, are
  * SRCU readers of pk_srcu; exit waits for them with synchronize_srcu() (see
- * pk_unhook()). They block only for a bounded time (an allocation). SRCU-fast: a per-CPU counter increment on entry
- * and exit, no shared cache line is written and no full barrier is taken.
- * A readdir may block without bound (a page fault on the caller's buffer),
- * so it holds a module reference instead: pk_readdir_held().
+ * pk_unhook()). A lookup blocks only for a bounded time (an allocation).
+ * SRCU-fast: a per-CPU counter increment on entry and exit, no shared cache
+ * line is written and no full barrier is taken. A readdir may block without
+ * bound (a page fault on the caller's buffer), so it holds a module
+ * reference instead: pk_readdir_held().
  */
 DEFINE_STATIC_SRCU_FAST(pk_srcu);
 
