@@ -530,16 +530,24 @@ pub fn getdents_fd(fd: libc::c_int, buf: usize) -> Result<Vec<(String, u64, i64)
         if n == 0 {
             return Ok(out);
         }
-        let mut off = 0;
-        while off < n {
-            // struct linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, name.
-            let ino = u64::from_ne_bytes(b[off..off + 8].try_into().unwrap());
-            let next = i64::from_ne_bytes(b[off + 8..off + 16].try_into().unwrap());
-            let reclen = u16::from_ne_bytes([b[off + 16], b[off + 17]]) as usize;
-            let name = &b[off + 19..off + reclen];
-            let name = &name[..name.iter().position(|&c| c == 0).unwrap_or(name.len())];
-            out.push((String::from_utf8_lossy(name).into_owned(), ino, next));
-            off += reclen;
-        }
+        out.extend(dirents(&b[..n]));
     }
+}
+
+/// The entries getdents64 wrote into `b` (its return value long): (name,
+/// inode number, offset of the next entry) each.
+pub fn dirents(b: &[u8]) -> Vec<(String, u64, i64)> {
+    let mut out = Vec::new();
+    let mut off = 0;
+    while off < b.len() {
+        // struct linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, name.
+        let ino = u64::from_ne_bytes(b[off..off + 8].try_into().unwrap());
+        let next = i64::from_ne_bytes(b[off + 8..off + 16].try_into().unwrap());
+        let reclen = u16::from_ne_bytes([b[off + 16], b[off + 17]]) as usize;
+        let name = &b[off + 19..off + reclen];
+        let name = &name[..name.iter().position(|&c| c == 0).unwrap_or(name.len())];
+        out.push((String::from_utf8_lossy(name).into_owned(), ino, next));
+        off += reclen;
+    }
+    out
 }

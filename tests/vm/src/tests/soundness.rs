@@ -433,30 +433,13 @@ fn readdir_blocked_unload() -> TestResult {
         }
     }
     let n = listed.map_err(|e| format!("the blocked getdents64: {}", errno_name(e)))?;
-    let names = dirent_names(&buf[..n]);
+    let names: Vec<String> = util::dirents(&buf[..n]).into_iter().map(|e| e.0).collect();
     ensure!(
         names.iter().any(|n| n == "kill"),
         "the listing that waited has no \"kill\": {names:?}"
     );
     drop(dir);
     m.unload()
-}
-
-/// The names in a getdents64 buffer.
-fn dirent_names(b: &[u8]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut off = 0;
-    while off + 19 <= b.len() {
-        let reclen = u16::from_ne_bytes([b[off + 16], b[off + 17]]) as usize;
-        if reclen == 0 || off + reclen > b.len() {
-            break;
-        }
-        let name = &b[off + 19..off + reclen];
-        let name = &name[..name.iter().position(|&c| c == 0).unwrap_or(name.len())];
-        out.push(String::from_utf8_lossy(name).into_owned());
-        off += reclen;
-    }
-    out
 }
 
 /// A userfaultfd (`include/uapi/linux/userfaultfd.h`), for missing-page
