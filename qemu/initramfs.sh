@@ -12,6 +12,11 @@
 # owner root, e.g. pk-setuid-helper 4755), /etc/passwd and /etc/group with
 # root and `user` (1000:1000).
 #
+# PROCKILL_KO=/path/prockill.ko puts that module (built elsewhere for this
+# flavour's kernel, e.g. from a modified copy of module/) in the image
+# instead of this checkout's; its images are cached apart
+# (<flavour>-<checkout>-ko-<hash>.cpio) and leave the usual one in place.
+#
 # Written with the kernel's gen_init_cpio (explicit modes and owners, no root
 # needed). Cached as $PROCKILL_CACHE/initramfs/<flavour>-<checkout>-<hash>.cpio,
 # keyed by the list and the content of every input; prints the path.
@@ -25,6 +30,11 @@ die() { echo "initramfs: $*" >&2; exit 1; }
 kdir=$(bash "$here/kernel.sh" --dir "$flavour") || exit 1
 checkout=$(echo "$repo" | sha256sum | cut -c1-8)
 ko=$CACHE/modbuild/$(basename "$kdir")-$checkout/module/prockill.ko
+tag=$checkout
+if [ -n "${PROCKILL_KO:-}" ]; then
+    ko=$PROCKILL_KO tag=$checkout-ko
+    [ -f "$ko" ] || die "PROCKILL_KO=$ko: no such file"
+fi
 [ -f "$ko" ] || die "no module for the $flavour kernel ($ko): run 'make module'"
 helpers=$(bash "$here/helper-modules.sh" "$flavour" | tail -1) || die "helper modules (tests/modules) failed to build"
 bindir=${CARGO_TARGET_DIR:-$repo/target}/x86_64-unknown-linux-gnu/release
@@ -86,13 +96,13 @@ trap 'rm -f "$list"' EXIT
 } >"$list"
 
 key=$( { cat "$list"; awk '$1 == "file" { print $3 }' "$list" | xargs sha256sum; } | sha256sum | cut -c1-16)
-out=$work/$flavour-$checkout-$key.cpio
+out=$work/$flavour-$tag-$key.cpio
 if ! [ -f "$out" ]; then
     "$gen" "$list" >"$out.tmp.$$" || die "gen_init_cpio failed"
     mv "$out.tmp.$$" "$out"
     # Keep only the newest image per flavour and checkout (other checkouts'
-    # images may be in use).
-    find "$work" -maxdepth 1 -name "$flavour-$checkout-*.cpio" ! -name "$(basename "$out")" -delete
+    # images may be in use), and per PROCKILL_KO or not.
+    find "$work" -maxdepth 1 -name "$flavour-$tag-????????????????.cpio" ! -name "$(basename "$out")" -delete
 fi
 touch "$out"
 echo "$out"

@@ -21,14 +21,14 @@ const EXEC_ITERS: usize = 50;
 
 /// Starts a counted section (`nopl 0x50b1a001(%rax)`).
 #[inline(always)]
-fn mark_start() {
+pub(crate) fn mark_start() {
     // SAFETY: a 7-byte NOP; it only has a meaning to the plugin.
     unsafe { core::arch::asm!(".byte 0x0f, 0x1f, 0x80, 0x01, 0xa0, 0xb1, 0x50") };
 }
 
 /// Ends a counted section (`nopl 0x50b1a002(%rax)`).
 #[inline(always)]
-fn mark_stop() {
+pub(crate) fn mark_stop() {
     // SAFETY: as `mark_start`.
     unsafe { core::arch::asm!(".byte 0x0f, 0x1f, 0x80, 0x02, 0xa0, 0xb1, 0x50") };
 }

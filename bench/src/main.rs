@@ -13,6 +13,7 @@
 //! ```text
 //! pk-bench [--quick] [--results FILE] [--only GROUP,...]
 //! pk-bench --count [--results FILE]
+//! pk-bench --share [--results FILE]
 //! ```
 //!
 //! Groups: `send`, `handle`, `memory`, `others`, `revoke`. Human-readable
@@ -30,6 +31,7 @@ use std::time::{Duration, Instant};
 use prockill::{Backend, Process, Signal};
 
 mod count;
+mod share;
 
 const MODULE_NAME: &str = "prockill";
 const MODULE_PATH: &str = "/lib/modules/prockill.ko";
@@ -1908,10 +1910,12 @@ fn main() {
     let mut results = None;
     let mut only = Vec::new();
     let mut count = false;
+    let mut share = false;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--quick" => cfg.quick = true,
             "--count" => count = true,
+            "--share" => share = true,
             "--results" => results = args.next(),
             "--only" => {
                 only = args
@@ -1924,9 +1928,19 @@ fn main() {
             _ => {
                 eprintln!("usage: pk-bench [--quick] [--results FILE] [--only send,handle,others,revoke,memory]");
                 eprintln!("       pk-bench --count [--results FILE]   (under qemu/profile.sh)");
+                eprintln!(
+                    "       pk-bench --share [--results FILE]   (under qemu/profile.sh, 2 vCPUs)"
+                );
                 std::process::exit(2);
             }
         }
+    }
+    if share {
+        if let Err(e) = share::run(results.as_deref()) {
+            eprintln!("pk-bench --share: FAILED: {e}");
+            std::process::exit(1);
+        }
+        return;
     }
     if count {
         if let Err(e) = count::run(results.as_deref()) {
