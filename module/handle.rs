@@ -37,8 +37,8 @@ use kernel::fs::LocalFile;
 use kernel::list::{ListArc, ListLinks};
 use kernel::prelude::*;
 use kernel::seq_file::{seq_print, SeqFile};
-use kernel::sync::aref::ARef;
 use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
+use kernel::sync::barrier::{smp_mb, Read};
 use kernel::sync::rcu;
 use kernel::task::Task;
 use kernel::uaccess::{UserPtr, UserSlice};
@@ -98,12 +98,79 @@ enum Target {
     /// A process: whichever task the pid leads to, as long as the thread
     /// group lives (`kill(2)` semantics; it follows a non-leader exec).
     Process,
-    /// One thread: the task the node was opened on, counted, so that its
-    /// address cannot be reused by another task while the handle exists.
-    /// The pid may later lead elsewhere: a non-leader exec hands the
-    /// leader's pid to the exec'ing thread (`exchange_tids()`), which also
-    /// takes the leader's start time; only the task itself tells them apart.
-    Thread(ARef<Task>),
+    /// One thread: the task the node was opened on. The pid may later lead
+    /// elsewhere: a non-leader exec hands the leader's pid to the exec'ing
+    /// thread (`exchange_tids()`), which also takes the leader's start time;
+    /// only the task itself tells them apart.
+    Thread(ThreadId),
+}
+
+/// The thread a thread handle was opened on, remembered by the address of
+/// its `task_struct`, which is never dereferenced and not counted: a handle
+/// pins its `struct pid` (through the inode), as a pidfd does, and no task.
+///
+/// An address alone is not an identity: once the thread is freed, another
+/// task may get its slot (issue 15: a handle on a leader that a non-leader
+/// exec replaced reached the thread of a later exec that landed in the old
+/// leader's slot). What makes the comparison sound is that a pid only ever
+/// comes to lead to *another* task through `exchange_tids()` in
+/// `de_thread()`, and every such exchange is followed, in the same exec and
+/// before the group can exec again, by the exec hook, which calls
+/// [`ThreadId::on_exec`] on every thread handle of the process and forgets
+/// the address of each whose pid no longer leads to it.
+///
+/// # Invariants
+///
+/// While `addr` is not 0, a task with address `addr` that the handle's pid
+/// leads to (`PIDTYPE_PID`) is the thread the handle was opened on:
+///
+/// - at open, `addr` is the pid's task, counted by the opener until the
+///   handle is registered, and checked not exited under
+///   `exec_update_lock`, which a later exec takes before its hook;
+/// - a pid whose task is released never leads to a task again
+///   (`attach_pid()` is only called on new pids), except by an exchange;
+/// - an exchange puts on the pid another live task, at another address
+///   (the two are alive together), and the exec's hook clears `addr` before
+///   the group's next exchange (execs of a group are serialised by
+///   `cred_guard_mutex`, held from before `de_thread()` to after the hook).
+///   An exec that fails after `de_thread()` never reaches the hook, but
+///   then the group is killed (`force_fatal_sig()`) and never execs again.
+struct ThreadId {
+    addr: Atomic<usize>,
+}
+
+impl ThreadId {
+    /// Remembers `task`, which the opener holds counted and found not
+    /// exited under its `exec_update_lock` (see the invariants).
+    fn new(task: &Task) -> Self {
+        ThreadId {
+            addr: Atomic::new(task.as_ptr() as usize),
+        }
+    }
+
+    /// Whether `task`, which the handle's pid leads to now (read before this
+    /// call), is the thread the handle was opened on.
+    fn is(&self, task: &Task) -> bool {
+        // Orders the caller's read of the pid's task before the read of
+        // `addr`. Pairs with the exec hook's store of 0, which reaches the
+        // next exchange's `rcu_assign_pointer()` through the exec's unlock
+        // of `cred_guard_mutex` and the next exec's lock of it: a reader
+        // that sees the task of the next exchange sees 0 here.
+        smp_mb(Read);
+        let addr = self.addr.load(Relaxed);
+        addr != 0 && addr == task.as_ptr() as usize
+    }
+
+    /// The exec hook's part: forgets the thread if the pid no longer leads
+    /// to it (`now` is the pid's task, if any, read after `de_thread()`).
+    /// Called with the bucket lock held, so calls for one handle do not
+    /// race; readers use [`ThreadId::is`].
+    fn on_exec(&self, now: Option<&Task>) {
+        let addr = self.addr.load(Relaxed);
+        if addr != 0 && now.map(|t| t.as_ptr() as usize) != Some(addr) {
+            self.addr.store(0, Relaxed);
+        }
+    }
 }
 
 /// The state a handle reports.
@@ -187,15 +254,6 @@ pub(crate) struct Handle {
     links: ListLinks,
 }
 
-// SAFETY: The pointers in `Handle` are a `struct pid` valid for its life
-// (`NodePid`, type invariant) and a counted task (`ARef<Task>`), both
-// `Send`, to objects that may be used from any thread; `ListLinks` is only
-// touched under the registry's lock.
-unsafe impl Send for Handle {}
-// SAFETY: Shared access only reads immutable fields or atomics, and the
-// references are `Sync`.
-unsafe impl Sync for Handle {}
-
 kernel::list::impl_list_arc_safe! {
     impl ListArcSafe<0> for Handle { untracked; }
 }
@@ -274,13 +332,22 @@ impl Handle {
     /// Whether the target the handle was opened on is gone, given the task
     /// now using its `struct pid`: for a process, no thread of the group is
     /// left; for a thread, it exited, or the pid now leads to another task
-    /// (see [`Target::Thread`]): a thread node does not follow its TID to
-    /// another thread. The comparison is sound because the handle holds a
-    /// reference on its thread: no other task can have its address.
+    /// (see [`ThreadId`]): a thread node does not follow its TID to another
+    /// thread.
     fn gone(&self, task: &Task) -> bool {
         match &self.target {
             Target::Process => task.group_exited(),
-            Target::Thread(t) => task.thread_exited() || !core::ptr::eq(task, &**t),
+            Target::Thread(t) => task.thread_exited() || !t.is(task),
+        }
+    }
+
+    /// The exec hook's check of a thread handle of the exec'ing process,
+    /// after `de_thread()`: see [`ThreadId`]. Called with the process's
+    /// bucket lock held.
+    pub(crate) fn on_exec_thread(&self) {
+        if let Target::Thread(t) = &self.target {
+            let rcu = rcu::read_lock();
+            t.on_exec(self.pid.task_rcu(&rcu));
         }
     }
 
@@ -691,7 +758,7 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
     }
     let target = match kind {
         Kind::Process => Target::Process,
-        Kind::Thread => Target::Thread(task.clone()),
+        Kind::Thread => Target::Thread(ThreadId::new(&task)),
     };
     let (start_time, exec_gen) = (
         task.start_boottime(),

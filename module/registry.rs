@@ -241,6 +241,9 @@ pub(crate) fn on_exec(event: &ExecEvent<'_>) {
     };
     let mut revoked = false;
     for handle in entry.handles.iter() {
+        // Before anything else: a thread handle forgets a thread that
+        // `de_thread()` replaced (`handle::ThreadId`), whatever the policy.
+        handle.on_exec_thread();
         let policy = core::cmp::max(module_policy, handle.policy());
         let Some(reason) = policy.revokes(event.secureexec) else {
             // Not revoked, but a thread handle may have lost its thread to

@@ -917,7 +917,8 @@ pub fn exec_target_main() -> Option<i32> {
         }
         "thread-exec" => {
             // A second non-leader exec: a new thread execs the `usr1` image
-            // at once (with this image's PK_READY_FD and PK_LIFE_MS).
+            // (with this image's PK_READY_FD and PK_LIFE_MS), at once or
+            // after PK_SPAWN_DELAY_MS.
             ignore(libc::SIGUSR1);
             unblock_all_signals();
             let ready = env_i("PK_READY_FD").map(|fd| fd as RawFd);
@@ -928,6 +929,13 @@ pub fn exec_target_main() -> Option<i32> {
                     return Some(3);
                 }
             };
+            // The old leader's task_struct is freed an RCU grace period
+            // after the exec that released it; wait for that, so that the
+            // new thread's task_struct can take its slot (the test wants
+            // the reuse to be likely).
+            if let Some(ms) = env_i("PK_SPAWN_DELAY_MS") {
+                sleep_until(Instant::now() + Duration::from_millis(ms as u64));
+            }
             let h = std::thread::spawn(move || args.exec());
             let e = h.join().unwrap_or(0);
             eprintln!("thread-exec: execve: {}", errno_name(e));

@@ -22,6 +22,11 @@ pub const TESTS: &[Test] = &[
     Test::new("soundness/thread-address-reuse", thread_address_reuse).timeout_secs(180),
     Test::new("soundness/send-value-input", send_value_input),
     Test::new("soundness/readdir-blocked-unload", readdir_blocked_unload).timeout_secs(120),
+    Test::new(
+        "soundness/thread-handles-pin-no-task",
+        thread_handles_pin_no_task,
+    )
+    .timeout_secs(120),
 ];
 
 /// Issue 15's oops: as uid 1000, with SIGCHLD ignored (children are reaped
@@ -214,7 +219,12 @@ fn foreign_limit() -> TestResult {
 /// `task_struct` can land in L's freed slot, and a write then reached the
 /// new program (65 rounds out of 100 on the release kernel, one CPU). The
 /// handle must say `ESRCH`, every round. Everything runs on CPU 0, where
-/// the slab hands a freed object out again first.
+/// the slab hands a freed object out again first, and the new image waits
+/// 100 ms before it starts T2, so that L's `task_struct` (freed an RCU
+/// grace period after its release) is free by then. With that wait, a
+/// module whose exec hook does not forget the replaced thread
+/// (`handle::ThreadId::on_exec`) failed 30 rounds of 30 on one CPU and on
+/// two; without it, 2 of 30 on one CPU and none on two.
 fn thread_address_reuse() -> TestResult {
     const ROUNDS: u32 = 30;
     let _m = pk::load("")?;
@@ -239,6 +249,7 @@ fn thread_address_reuse() -> TestResult {
                 ("PK_EXEC_TARGET", "thread-exec".into()),
                 ("PK_READY_FD", ready.wr.as_raw_fd().to_string()),
                 ("PK_LIFE_MS", "10000".into()),
+                ("PK_SPAWN_DELAY_MS", "100".into()),
             ],
         );
         let grd = go.rd.as_raw_fd();
@@ -287,6 +298,89 @@ fn thread_address_reuse() -> TestResult {
         hits.join("; ")
     );
     Ok(())
+}
+
+/// A thread handle pins what a pidfd pins, its `struct pid`, and not the
+/// thread's `task_struct`. Handles used to hold a counted task, to tell
+/// their thread from one that a non-leader exec puts on its pid (see
+/// `soundness/thread-address-reuse`, which must still pass): so read-only
+/// handles on the threads of a process, which anyone may open (up to
+/// `MAX_FOREIGN` per target), kept every exited thread's `task_struct`
+/// (about 10 KB) allocated for as long as they were open.
+///
+/// The test opens a handle on each of `N` threads of its own, lets the
+/// threads exit, and counts `task_struct` objects (`/proc/slabinfo`, after
+/// `/sys/kernel/slab/task_struct/shrink`, which also empties KASAN's
+/// quarantine): with the handles open, the count must come back down to
+/// within `N / 4` of where it was before the threads started. It first
+/// checks that the count did go up by `N` while they ran, so that a count
+/// that cannot see them cannot pass. The handles must then say `exited`.
+fn thread_handles_pin_no_task() -> TestResult {
+    const N: u64 = 256;
+    let _m = pk::load("")?;
+    let before = task_structs()?;
+    let pid = std::process::id() as i32;
+    let go = Arc::new(std::sync::Barrier::new(N as usize + 1));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let threads: Vec<_> = (0..N)
+        .map(|_| {
+            let (go, tx) = (go.clone(), tx.clone());
+            std::thread::spawn(move || {
+                // SAFETY: gettid has no preconditions.
+                let _ = tx.send(unsafe { libc::gettid() });
+                go.wait();
+            })
+        })
+        .collect();
+    drop(tx);
+    let tids: Vec<i32> = rx.iter().take(N as usize).collect();
+    let handles = tids
+        .iter()
+        .map(|&t| pk::open(&tnode(pid, t), libc::O_RDONLY))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("open a thread node: {}", errno_name(e)))?;
+    let running = task_structs()?;
+    go.wait();
+    for t in threads {
+        t.join().map_err(|_| "a thread panicked".to_string())?;
+    }
+    ensure!(
+        running >= before + N * 3 / 4,
+        "task_struct count {before} before, {running} with {N} threads running: the count does not see them"
+    );
+    let mut after = running;
+    let freed = util::wait_until(
+        Duration::from_secs(15),
+        "exited threads' task_structs to be freed",
+        || {
+            after = task_structs().unwrap_or(u64::MAX);
+            after < before + N / 4
+        },
+    );
+    ensure!(
+        freed.is_ok(),
+        "task_struct count {before} before, {running} with {N} threads running, still {after} after they exited \
+         with a handle open on each: the handles pin their threads"
+    );
+    for h in &handles {
+        ensure_eq!(pk::node_field(h.as_raw_fd(), "state")?, "exited");
+    }
+    Ok(())
+}
+
+/// Live `task_struct` objects: `/proc/slabinfo`'s active count, after a
+/// shrink of the cache that flushes per-CPU caches and KASAN's quarantine,
+/// where freed objects would still count as active.
+fn task_structs() -> Result<u64, String> {
+    util::write_once("/sys/kernel/slab/task_struct/shrink", b"1")
+        .map_err(|e| format!("shrink task_struct: {}", errno_name(e)))?;
+    let info = util::read_file("/proc/slabinfo")?;
+    info.lines()
+        .find_map(|l| {
+            let mut f = l.split_whitespace();
+            (f.next() == Some("task_struct")).then(|| f.next()?.parse().ok())?
+        })
+        .ok_or_else(|| "no task_struct line in /proc/slabinfo".to_string())
 }
 
 /// `PROCKILL_IOC_SEND_VALUE` refuses every field it does not understand
