@@ -11,7 +11,8 @@
 # (a smoke test; with --no-docs nothing in docs/ is touched, the report goes
 # to $PROCKILL_CACHE/bench/). --only send,handle,scaling,others,revoke,memory runs
 # a subset (implies --no-docs). Without --only, qemu/profile.sh also runs and
-# its instruction counts go into the report.
+# its instruction counts and its cache lines written by two CPUs go into the
+# report.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -25,7 +26,7 @@ while (($#)); do
         --quick) quick=--quick; shift ;;
         --no-docs) docs=0; shift ;;
         --only) only=${2:?}; docs=0; shift 2 ;;
-        *) sed -n '2,13s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+        *) sed -n '2,15s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
     esac
 done
 t0=$EPOCHREALTIME
@@ -149,6 +150,9 @@ accel=${PROCKILL_ACCEL:-tcg}
     if [ -n "$prof" ] && [ -f "$prof.targets" ]; then
         sed 's/^/- /; s/: PASS$/: **PASS**/; s/: MISS$/: **MISS**/' "$prof.targets"
     fi
+    if [ -n "$prof" ] && [ -f "$prof.share.targets" ]; then
+        sed 's/^/- /; s/: PASS$/: **PASS**/; s/; MISS: /; **MISS**: /' "$prof.share.targets"
+    fi
     # Busy: judged on the load before the benchmark's own VM started (at the
     # end, that VM itself accounts for about 1).
     busy=$(awk -v a="${load0%% *}" -v n="$(nproc)" 'BEGIN { print (a > n / 2) ? 1 : 0 }')
@@ -162,7 +166,14 @@ accel=${PROCKILL_ACCEL:-tcg}
         echo "$BENCH_NOTE"
     fi
     echo
-    sed -n 's/^MD //p; s/^MD$//p' "$results"
+    # The cache lines two CPUs both write (qemu/profile.sh's second boot)
+    # go beside the two-thread time row, before the costs to others.
+    if [ -n "$prof" ] && [ -f "$prof.share" ]; then
+        sed -n 's/^MD //p; s/^MD$//p' "$results" \
+            | awk -v f="$prof.share" '/^## What the module costs everyone else/ && !done { while ((getline l < f) > 0) print l; done = 1 } { print }'
+    else
+        sed -n 's/^MD //p; s/^MD$//p' "$results"
+    fi
     if [ -n "$prof" ]; then
         echo "## Guest code per operation (\`make profile\`)"
         echo
@@ -185,3 +196,4 @@ accel=${PROCKILL_ACCEL:-tcg}
 echo "bench: wrote $md${own0:+ and $png} (${elapsed}s)" >&2
 sed -n 's/^SUM //p' "$results"
 if [ -n "$prof" ] && [ -f "$prof.targets" ]; then cat "$prof.targets"; fi
+if [ -n "$prof" ] && [ -f "$prof.share.targets" ]; then cat "$prof.share.targets"; fi

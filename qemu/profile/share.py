@@ -281,6 +281,19 @@ def main():
 def write_md(path, res, vs, minrate, mintransfers):
     out = []
     w = out.append
+    w("## Cache lines written by two CPUs (`make profile`)")
+    w("")
+    w("The time row above cannot show a global lock under TCG; which cache lines two CPUs both write does not depend on the host's load. "
+      "`qemu/profile.sh` boots the release kernel on two vCPUs with a TCG plugin (`qemu/profile/pk-share.c`) that records, between two marker "
+      "instructions, every kernel store by 64-byte line and vCPU, with the writer's PC and the return addresses of its frames. `pk-bench --share` "
+      "runs each operation on two threads pinned to vCPU 0 and 1, each on its own target process, in lock-step (a spinning barrier in user memory "
+      "before each iteration), so that a line both write in every operation passes between the CPUs at least once per iteration. "
+      f"A line counts *per operation* when each CPU stored to it at least {minrate} times per iteration and it passed between them at least "
+      f"{mintransfers} times per iteration; lines both wrote less often (the timer, reused memory) count as *occasionally* and are not judged. "
+      "Both threads belong to one process: its fd table, its credentials and (for fork) its memory map are written by both on every path, the "
+      "kernel's own ones (anchors) included. A path passes when no per-operation line of its node sections is written by the module and each "
+      "shares its writers with a line of an anchor; `qemu/profile/share.py` has the rules, and `make profile` prints every line with its writers.")
+    w("")
     w("| path | operation (2 threads, each on its own target) | lines both CPUs wrote: per operation; occasionally | writers of the per-operation lines (store's function <- its caller) |")
     w("|---|---|---:|---|")
     for s in res:
