@@ -26,7 +26,7 @@
 //! of [`crate::refs`], which say what keeps the object valid.
 
 use crate::policy::{self, Policy};
-use crate::refs::{tgid_ino, ExecReadGuard, NodePid, SigLockGuard, TaskFields};
+use crate::refs::{tgid_pid, ExecReadGuard, GroupPid, NodePid, SigLockGuard, TaskFields};
 use crate::{ffi, registry, signal, uapi};
 use core::fmt::Write;
 use core::mem::MaybeUninit;
@@ -50,8 +50,6 @@ const EPOLLIN: c_uint = 0x0001;
 const EPOLLERR: c_uint = 0x0008;
 const EPOLLHUP: c_uint = 0x0010;
 const EPOLLRDNORM: c_uint = 0x0040;
-/// `TASK_NORMAL` for `__wake_up()`.
-const TASK_NORMAL: c_uint = bindings::TASK_INTERRUPTIBLE | bindings::TASK_UNINTERRUPTIBLE;
 
 /// What a node is bound to.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -93,21 +91,15 @@ impl Kind {
     }
 }
 
-/// What a handle is bound to, beyond its `struct pid`.
-enum Target {
-    /// A process: whichever task the pid leads to, as long as the thread
-    /// group lives (`kill(2)` semantics; it follows a non-leader exec).
-    Process,
-    /// One thread: the task the node was opened on. The pid may later lead
-    /// elsewhere: a non-leader exec hands the leader's pid to the exec'ing
-    /// thread (`exchange_tids()`), which also takes the leader's start time;
-    /// only the task itself tells them apart.
-    Thread(ThreadId),
-}
-
 /// The thread a thread handle was opened on, remembered by the address of
 /// its `task_struct`, which is never dereferenced and not counted: a handle
 /// pins its `struct pid` (through the inode), as a pidfd does, and no task.
+/// A process handle has none (`addr` 0): it follows whichever task its pid
+/// leads to, as long as the thread group lives (`kill(2)` semantics), while
+/// a thread handle must not follow its pid to another thread. The pid may
+/// come to lead to another thread: a non-leader exec hands the leader's pid
+/// to the exec'ing thread (`exchange_tids()`), which also takes the leader's
+/// start time, so only the task itself tells them apart.
 ///
 /// An address alone is not an identity: once the thread is freed, another
 /// task may get its slot (issue 15: a handle on a leader that a non-leader
@@ -140,6 +132,13 @@ struct ThreadId {
 }
 
 impl ThreadId {
+    /// No thread: a process handle's.
+    const fn none() -> Self {
+        ThreadId {
+            addr: Atomic::new(0),
+        }
+    }
+
     /// Remembers `task`, which the opener holds counted and found not
     /// exited under its `exec_update_lock` (see the invariants).
     fn new(task: &Task) -> Self {
@@ -162,14 +161,16 @@ impl ThreadId {
     }
 
     /// The exec hook's part: forgets the thread if the pid no longer leads
-    /// to it (`now` is the pid's task, if any, read after `de_thread()`).
-    /// Called with the bucket lock held, so calls for one handle do not
-    /// race; readers use [`ThreadId::is`].
-    fn on_exec(&self, now: Option<&Task>) {
+    /// to it (`now` is the pid's task, if any, read after `de_thread()`),
+    /// and says whether it did. Called with the bucket lock held, so calls
+    /// for one handle do not race; readers use [`ThreadId::is`].
+    fn on_exec(&self, now: Option<&Task>) -> bool {
         let addr = self.addr.load(Relaxed);
         if addr != 0 && now.map(|t| t.as_ptr() as usize) != Some(addr) {
             self.addr.store(0, Relaxed);
+            return true;
         }
+        false
     }
 }
 
@@ -233,12 +234,18 @@ const fn reason_name(reason: u32) -> &'static str {
 #[pin_data]
 pub(crate) struct Handle {
     pid: NodePid,
-    target: Target,
+    kind: Kind,
+    /// The thread of a thread handle ([`ThreadId::none`] for a process).
+    thread: ThreadId,
+    /// The thread group's `struct pid`, counted, when it is not `pid`
+    /// (thread handles, and process handles opened through a non-leader's
+    /// `/proc/<tid>`): pollers wait on its queue too, where the exec hook
+    /// announces revocation once per exec (`registry::on_exec`).
+    group: Option<GroupPid>,
     key: u64,
     /// Opened read-only by someone who may not signal the target: counted
     /// against the target's limit (`registry::MAX_FOREIGN`).
     foreign: bool,
-    pidfs_ino: u64,
     start_time: u64,
     exec_gen: u64,
     opener_tgid: bindings::pid_t,
@@ -253,6 +260,11 @@ pub(crate) struct Handle {
     #[pin]
     links: ListLinks,
 }
+
+// With `Arc`'s count in front, a handle is one `kmalloc-96` object; one
+// more word would make it a `kmalloc-128` one (`docs/benchmarks.md`, memory
+// per handle).
+const _: () = assert!(core::mem::size_of::<Handle>() <= 88);
 
 kernel::list::impl_list_arc_safe! {
     impl ListArcSafe<0> for Handle { untracked; }
@@ -269,10 +281,7 @@ impl Handle {
 
     /// What the node is bound to: a process or a thread.
     fn kind(&self) -> Kind {
-        match self.target {
-            Target::Process => Kind::Process,
-            Target::Thread(_) => Kind::Thread,
-        }
+        self.kind
     }
 
     /// Whether the handle counts against its target's limit of handles
@@ -301,14 +310,14 @@ impl Handle {
         self.opener_uid.val
     }
 
-    /// Marks the handle revoked for `reason` and wakes its pollers. Returns
-    /// false if it already was. Called by the exec hook.
+    /// Marks the handle revoked for `reason`. Returns false if it already
+    /// was. Called by the exec hook, which then wakes the pollers
+    /// (`registry::on_exec`).
     pub(crate) fn revoke(&self, reason: u32) -> bool {
         if self.revoked.load(Acquire) != uapi::REVOKE_NONE {
             return false;
         }
         self.revoked.store(reason, Release);
-        self.wake();
         true
     }
 
@@ -335,29 +344,21 @@ impl Handle {
     /// (see [`ThreadId`]): a thread node does not follow its TID to another
     /// thread.
     fn gone(&self, task: &Task) -> bool {
-        match &self.target {
-            Target::Process => task.group_exited(),
-            Target::Thread(t) => task.thread_exited() || !t.is(task),
+        match self.kind {
+            Kind::Process => task.group_exited(),
+            Kind::Thread => task.thread_exited() || !self.thread.is(task),
         }
     }
 
     /// The exec hook's check of a thread handle of the exec'ing process,
-    /// after `de_thread()`: see [`ThreadId`]. Called with the process's
-    /// bucket lock held.
-    pub(crate) fn on_exec_thread(&self) {
-        if let Target::Thread(t) = &self.target {
-            let rcu = rcu::read_lock();
-            t.on_exec(self.pid.task_rcu(&rcu));
+    /// after `de_thread()`: see [`ThreadId`]. Returns whether the handle lost
+    /// its thread just now. Called with the process's bucket lock held.
+    pub(crate) fn on_exec_thread(&self) -> bool {
+        if self.kind != Kind::Thread {
+            return false;
         }
-    }
-
-    /// Wakes the handle's pollers (state may have changed).
-    pub(crate) fn wake(&self) {
-        // SAFETY: The queue is valid while `self.pid` is, which is for the
-        // handle's life (type invariant); `poll` registers on it.
-        unsafe {
-            bindings::__wake_up(self.pid.wait_queue(), TASK_NORMAL, 0, core::ptr::null_mut())
-        };
+        let rcu = rcu::read_lock();
+        self.thread.on_exec(self.pid.task_rcu(&rcu))
     }
 
     /// The effective policy: the stricter of the module's and the handle's.
@@ -503,7 +504,7 @@ impl Handle {
             revoke_reason: self.revoked_reason().unwrap_or(uapi::REVOKE_NONE),
             opener_uid,
             reserved: 0,
-            pidfs_ino: self.pidfs_ino,
+            pidfs_ino: self.pid.ino(),
             start_time: self.start_time,
             exec_gen: self.exec_gen,
         };
@@ -628,19 +629,26 @@ fn lsm_may_signal(
 /// only decides whether the handle counts against the target's limit of
 /// foreign handles) the capability is checked without an audit record: a
 /// reader was not trying to kill anything. Open runs in the opener, so
-/// `current`'s credentials are the file's.
-fn may_open_for_signals(file: &LocalFile, task: &Task, writable: bool) -> bool {
-    if task.tgid_nr() == kernel::current!().tgid_nr() {
+/// `current`'s credentials are the file's; `opener_tgid` is `current`'s
+/// tgid. The caller holds the RCU read lock (`rcu`), under which the task's
+/// credentials are read.
+fn may_open_for_signals(
+    file: &LocalFile,
+    task: &Task,
+    writable: bool,
+    opener_tgid: bindings::pid_t,
+    rcu: &rcu::Guard,
+) -> bool {
+    if task.tgid_nr() == opener_tgid {
         return true;
     }
-    let rcu = rcu::read_lock();
     if writable {
-        return may_signal(file, task, &rcu);
+        return may_signal(file, task, rcu);
     }
-    uid_may_signal(file.cred(), task, &rcu)
+    uid_may_signal(file.cred(), task, rcu)
         // SAFETY: The target's `user_ns` is valid under `rcu`;
         // `ns_capable_noaudit` checks `current`'s credentials, the opener's.
-        || unsafe { bindings::ns_capable_noaudit(target_user_ns(task, &rcu), CAP_KILL) }
+        || unsafe { bindings::ns_capable_noaudit(target_user_ns(task, rcu), CAP_KILL) }
 }
 
 /// A fixed buffer implementing `fmt::Write`, for the status text.
@@ -735,10 +743,21 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
     if exited {
         return Err(ESRCH);
     }
-    // The registry key. The group's pid is read through a reference, not
-    // after the check above: the group's last thread may be released at
-    // any moment (`__unhash_process()` clears the pointer).
-    let key = tgid_ino(&task, &rcu::read_lock()).ok_or(ESRCH)?;
+    let me = kernel::current!().tgid_nr();
+    // The registry key, and whether the node's pid is the group's. The
+    // group's pid is read under RCU and checked, not trusted after the
+    // check above: the group's last thread may be released at any moment
+    // (`__unhash_process()` clears the pointer).
+    let (key, own_group, may) = {
+        let rcu = rcu::read_lock();
+        let (key, group) = tgid_pid(&task, &rcu).ok_or(ESRCH)?;
+        let may = may_open_for_signals(file_ref, &task, writable, me, &rcu);
+        (key, core::ptr::eq(group, pid.as_ptr()), may)
+    };
+    let group = match own_group {
+        true => None,
+        false => Some(GroupPid::of(&task).ok_or(ESRCH)?),
+    };
     let cred = file_ref.cred().as_ptr();
     // SAFETY: `cred` is the opener's credential, held by the file; its
     // fields never change after it is committed.
@@ -748,7 +767,6 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
             bindings::from_kuid_munged((*cred).user_ns, (*cred).uid),
         )
     };
-    let may = may_open_for_signals(file_ref, &task, writable);
     if writable {
         if !may {
             return Err(EPERM);
@@ -756,9 +774,9 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
         // What the LSMs say of a probe (signal 0), as for `kill(pid, 0)`.
         lsm_may_signal(file_ref, &task, 0, si_uid_opener_ns, None)?;
     }
-    let target = match kind {
-        Kind::Process => Target::Process,
-        Kind::Thread => Target::Thread(ThreadId::new(&task)),
+    let thread = match kind {
+        Kind::Process => ThreadId::none(),
+        Kind::Thread => ThreadId::new(&task),
     };
     let (start_time, exec_gen) = (
         task.start_boottime(),
@@ -768,14 +786,15 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
     );
     let handle = ListArc::pin_init(
         try_pin_init!(Handle {
-            pidfs_ino: pid.ino(),
             pid,
-            target,
+            kind,
+            thread,
+            group,
             key,
             foreign: !may,
             start_time,
             exec_gen,
-            opener_tgid: kernel::current!().tgid_nr(),
+            opener_tgid: me,
             opener_uid,
             si_uid_opener_ns,
             policy: Atomic::new(uapi::POLICY_NEVER),
@@ -891,6 +910,11 @@ unsafe extern "C" fn pk_poll(
     // SAFETY: The wait queue lives in the struct pid, which the handle holds
     // a reference on for as long as the file is open.
     unsafe { bindings::poll_wait(file, h.pid.wait_queue(), table) };
+    if let Some(g) = &h.group {
+        // SAFETY: As above: `g` is counted by the handle. The exec hook
+        // announces revocations and lost threads on this queue.
+        unsafe { bindings::poll_wait(file, g.wait_queue(), table) };
+    }
     match h.state() {
         State::Revoked(_) => EPOLLHUP | EPOLLERR,
         State::Exited => EPOLLIN | EPOLLRDNORM,

@@ -24,12 +24,13 @@
 //! is. Pointers *inside* it are not: `signal->pids[PIDTYPE_TGID]` is set to
 //! NULL by `__unhash_process()` when the group's last thread is released,
 //! whatever references the reader holds. It is read only under RCU with a
-//! NULL check ([`tgid_ino`]; NULL means "gone") or for `current`
-//! ([`current_process_key`]), which cannot have been released.
+//! NULL check ([`tgid_pid`]; NULL means "gone") or for `current`
+//! ([`CurrentGroupPid`]), which cannot have been released.
 //!
 //! `docs/handle-life.md` ("What keeps each read valid") lists every read.
 
 use crate::ffi;
+use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::ffi::c_ulong;
@@ -111,8 +112,9 @@ impl NodePid {
 }
 
 /// The pidfs inode number of `task`'s thread group
-/// (`signal->pids[PIDTYPE_TGID]->ino`), the registry key of its process;
-/// `None` once the group's last thread has been released.
+/// (`signal->pids[PIDTYPE_TGID]->ino`), the registry key of its process, and
+/// that `struct pid`'s address (to compare, not to use once `_rcu` is
+/// dropped); `None` once the group's last thread has been released.
 ///
 /// This is the read that used to follow a liveness check with a raw
 /// dereference: for a task that is not `current` the pointer can become
@@ -120,8 +122,8 @@ impl NodePid {
 /// thread is released). It is read once, under RCU, and checked; the pid it
 /// leads to is freed only an RCU grace period after it was detached
 /// (`free_pid()` → `call_rcu()`), so its `ino` can be read under the same
-/// guard. No reference is taken: the number is all that is kept.
-pub(crate) fn tgid_ino(task: &Task, _rcu: &rcu::Guard) -> Option<u64> {
+/// guard. No reference is taken: [`GroupPid::of`] takes one when needed.
+pub(crate) fn tgid_pid(task: &Task, _rcu: &rcu::Guard) -> Option<(u64, *const bindings::pid)> {
     // SAFETY: `task` is valid while borrowed, and so is its signal struct;
     // the slot is written under `tasklist_lock` by `__change_pid()` and read
     // once here (`rcu_dereference()`).
@@ -133,21 +135,86 @@ pub(crate) fn tgid_ino(task: &Task, _rcu: &rcu::Guard) -> Option<u64> {
     let pid = NonNull::new(pid)?;
     // SAFETY: Non-null under `_rcu`: the pid stays allocated until the
     // guard is dropped; `ino` never changes after `alloc_pid()`.
-    Some(unsafe { (*pid.as_ptr()).__bindgen_anon_1.ino })
+    Some((
+        unsafe { (*pid.as_ptr()).__bindgen_anon_1.ino },
+        pid.as_ptr(),
+    ))
 }
 
-/// The pidfs inode number of `current`'s thread group: the registry key of
-/// the exec'ing process in the exec hook.
-pub(crate) fn current_process_key(cur: &CurrentTask) -> u64 {
-    // SAFETY: `cur` is running, so it has not been released: its thread
-    // group's pid, `signal->pids[PIDTYPE_TGID]`, is set (only
-    // `__unhash_process()` in `release_task()` of the group's last thread
-    // clears it, and `release_task()` never runs on a running task), and a
-    // pid stays allocated while a task is attached to it. `signal` itself is
-    // valid as long as the task is.
-    unsafe {
-        let pid = (*(*cur.as_ptr()).signal).pids[bindings::pid_type_PIDTYPE_TGID as usize];
-        (*pid).__bindgen_anon_1.ino
+/// A counted reference on a thread group's `struct pid`
+/// (`get_task_pid(task, PIDTYPE_TGID)`), dropped with `put_pid()`.
+///
+/// # Invariants
+///
+/// `self.0` is a `struct pid` on which this value owns one reference.
+pub(crate) struct GroupPid(NonNull<bindings::pid>);
+
+// SAFETY: A counted `struct pid` may be used and put from any thread.
+unsafe impl Send for GroupPid {}
+// SAFETY: Shared access only reads the wait queue's address.
+unsafe impl Sync for GroupPid {}
+
+impl GroupPid {
+    /// The `struct pid` of `task`'s thread group, counted; `None` once the
+    /// group's last thread has been released.
+    pub(crate) fn of(task: &Task) -> Option<Self> {
+        // SAFETY: `task` is valid while borrowed. `get_task_pid()` reads the
+        // slot under RCU, checks it, and returns a counted pid or NULL.
+        let p = unsafe { bindings::get_task_pid(task.as_ptr(), bindings::pid_type_PIDTYPE_TGID) };
+        // INVARIANT: We own the reference `get_task_pid()` took.
+        NonNull::new(p).map(GroupPid)
+    }
+
+    /// The pid's `wait_pidfd` queue.
+    pub(crate) fn wait_queue(&self) -> *mut bindings::wait_queue_head {
+        // SAFETY: The pid is counted (type invariant); the queue lives as
+        // long as the pid.
+        unsafe { &raw mut (*self.0.as_ptr()).wait_pidfd }
+    }
+}
+
+impl Drop for GroupPid {
+    fn drop(&mut self) {
+        // SAFETY: We own one reference (type invariant).
+        unsafe { bindings::put_pid(self.0.as_ptr()) };
+    }
+}
+
+/// The `struct pid` of `current`'s thread group: the exec hook's registry
+/// key (its `ino`) and the queue on which it announces revocations.
+///
+/// # Invariants
+///
+/// `self.0` is `current`'s `signal->pids[PIDTYPE_TGID]`, valid while the
+/// borrowed `CurrentTask` is (`'a`).
+pub(crate) struct CurrentGroupPid<'a>(NonNull<bindings::pid>, PhantomData<&'a CurrentTask>);
+
+impl<'a> CurrentGroupPid<'a> {
+    /// `current`'s thread-group pid.
+    pub(crate) fn of(cur: &'a CurrentTask) -> Self {
+        // SAFETY: `cur` is running, so it has not been released: its thread
+        // group's pid, `signal->pids[PIDTYPE_TGID]`, is set (only
+        // `__unhash_process()` in `release_task()` of the group's last thread
+        // clears it, and `release_task()` never runs on a running task), and a
+        // pid stays allocated while a task is attached to it. `signal` itself
+        // is valid as long as the task is.
+        let pid =
+            unsafe { (*(*cur.as_ptr()).signal).pids[bindings::pid_type_PIDTYPE_TGID as usize] };
+        // SAFETY: Not null, as above.
+        // INVARIANT: `current`'s group pid, attached while `cur` runs.
+        CurrentGroupPid(unsafe { NonNull::new_unchecked(pid) }, PhantomData)
+    }
+
+    /// The pidfs inode number: the registry key of `current`'s process.
+    pub(crate) fn ino(&self) -> u64 {
+        // SAFETY: Valid (type invariant); `ino` never changes.
+        unsafe { (*self.0.as_ptr()).__bindgen_anon_1.ino }
+    }
+
+    /// The pid's `wait_pidfd` queue.
+    pub(crate) fn wait_queue(&self) -> *mut bindings::wait_queue_head {
+        // SAFETY: Valid (type invariant); the queue lives as long as the pid.
+        unsafe { &raw mut (*self.0.as_ptr()).wait_pidfd }
     }
 }
 

@@ -34,6 +34,7 @@ use crate::ffi;
 use crate::handle::Handle;
 use crate::refs::{self, TaskFields};
 use core::marker::PhantomData;
+use kernel::bindings;
 use kernel::ffi::c_ulong;
 use kernel::list::{List, ListArc};
 use kernel::prelude::*;
@@ -220,7 +221,8 @@ pub(crate) fn unregister(handle: &Handle) -> Option<ListArc<Handle>> {
 /// with `signal->exec_update_lock` held for writing (see `exechook`).
 pub(crate) fn on_exec(event: &ExecEvent<'_>) {
     let task = event.task;
-    let key = refs::current_process_key(task);
+    let group = refs::CurrentGroupPid::of(task);
+    let key = group.ino();
     let b = bucket(key);
     // Relaxed is enough: an open registers under the exec'ing process's
     // `exec_update_lock`, which this exec holds for writing, so a handle on
@@ -239,16 +241,13 @@ pub(crate) fn on_exec(event: &ExecEvent<'_>) {
     let Some(entry) = procs.tree.get(&key) else {
         return;
     };
-    let mut revoked = false;
+    let (mut revoked, mut changed) = (false, false);
     for handle in entry.handles.iter() {
         // Before anything else: a thread handle forgets a thread that
         // `de_thread()` replaced (`handle::ThreadId`), whatever the policy.
-        handle.on_exec_thread();
+        changed |= handle.on_exec_thread();
         let policy = core::cmp::max(module_policy, handle.policy());
         let Some(reason) = policy.revokes(event.secureexec) else {
-            // Not revoked, but a thread handle may have lost its thread to
-            // de_thread(): let its pollers look again.
-            handle.wake();
             continue;
         };
         if handle.revoke(reason) {
@@ -275,7 +274,24 @@ pub(crate) fn on_exec(event: &ExecEvent<'_>) {
         // SAFETY: Called by the exec'ing task itself, in process context.
         unsafe { ffi::prockill_sighand_barrier() };
     }
+    if revoked || changed {
+        // One wake-up for the whole process, with no lock held: every poller
+        // of a handle on it waits on this queue (a handle on the group's pid
+        // waits on it as its own; any other registers on it too,
+        // `Handle::group`). Waking per handle, under the bucket lock, cost
+        // handles × waiters with preemption disabled, and anyone can add
+        // waiters to any process's queue (`pidfd_open()` and epoll). Now it
+        // costs what the kernel's own exit notification does
+        // (`do_notify_pidfd()`, once per event). Pidfd pollers wake for
+        // nothing and poll again.
+        // SAFETY: The queue is `current`'s group pid's, valid while it runs.
+        unsafe { bindings::__wake_up(group.wait_queue(), TASK_NORMAL, 0, core::ptr::null_mut()) };
+    }
 }
+
+/// `TASK_NORMAL` for `__wake_up()`.
+const TASK_NORMAL: kernel::ffi::c_uint =
+    bindings::TASK_INTERRUPTIBLE | bindings::TASK_UNINTERRUPTIBLE;
 
 /// The current task inside the glue's SRCU read side, which unload waits
 /// out before the module's code goes away.

@@ -27,6 +27,7 @@ pub const TESTS: &[Test] = &[
         thread_handles_pin_no_task,
     )
     .timeout_secs(120),
+    Test::new("soundness/exec-wakeups", exec_wakeups).timeout_secs(300),
 ];
 
 /// Issue 15's oops: as uid 1000, with SIGCHLD ignored (children are reaped
@@ -381,6 +382,115 @@ fn task_structs() -> Result<u64, String> {
             (f.next() == Some("task_struct")).then(|| f.next()?.parse().ok())?
         })
         .ok_or_else(|| "no task_struct line in /proc/slabinfo".to_string())
+}
+
+/// An exec must not cost handles × pollers. Node pollers wait on the
+/// target's `struct pid` queue (`wait_pidfd`), which pidfd pollers share,
+/// and anyone may add waiters to any process's queue (`pidfd_open()` needs
+/// no permission; each epoll registration of a pidfd is one waiter). The
+/// exec hook used to wake that queue once per handle, under the bucket lock
+/// with preemption disabled: 1024 read-only handles (anyone may open them)
+/// and half a million epoll'd pidfds made every exec of the victim run
+/// 5×10⁸ wake-up callbacks, a soft lockup. It now wakes the process's queue
+/// once per exec, after the lock, and only if a handle changed state.
+///
+/// The test times a process's exec (fork, exec `/bin/true`, reap) with
+/// `WAITERS` epoll'd pidfds on it, first with no handle, then with
+/// `HANDLES` read-only handles on it, under `revoke=exec` (each handle is
+/// revoked, the old code's wake-up per handle) and under `revoke=setid`
+/// (nothing is revoked; the old code woke once per handle anyway). The
+/// exec with handles must cost less than three times the exec without
+/// plus 300 ms: the old code took seconds more.
+fn exec_wakeups() -> TestResult {
+    const HANDLES: usize = 1000;
+    const WAITERS: usize = 8000;
+    let lim = libc::rlimit {
+        rlim_cur: 16384,
+        rlim_max: 16384,
+    };
+    // SAFETY: setrlimit(2) with a valid struct.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } < 0 {
+        return util::os_err("setrlimit");
+    }
+    let mut report = Vec::new();
+    for policy in ["exec", "setid"] {
+        let m = pk::load(&format!("revoke={policy}"))?;
+        let base = timed_exec(0, WAITERS)?;
+        let with = timed_exec(HANDLES, WAITERS)?;
+        report.push(format!(
+            "revoke={policy}: {:?} without handles, {:?} with {HANDLES}",
+            base, with
+        ));
+        ensure!(
+            with < base * 3 + Duration::from_millis(300),
+            "an exec with {WAITERS} pidfd pollers took {with:?} with {HANDLES} handles on the process and {base:?} without (revoke={policy}): the exec hook's wake-ups grow with handles x pollers"
+        );
+        drop(m);
+    }
+    eprintln!("exec-wakeups: {}", report.join("; "));
+    Ok(())
+}
+
+/// Forks a child that waits for a byte, then execs `/bin/true`; opens
+/// `handles` read-only kill handles and `waiters` epoll registrations of
+/// pidfds on it; and returns how long the child took from the byte to its
+/// reaping.
+fn timed_exec(handles: usize, waiters: usize) -> Result<Duration, String> {
+    let go = pk::Pipe::new(true)?;
+    let grd = go.rd.as_raw_fd();
+    let args = pk::ExecArgs::new("/bin/true", &["true"], &[]);
+    let c = util::fork_fn(move || {
+        pk::get(grd, 1, Duration::from_secs(60))?;
+        Err(format!("execve: {}", errno_name(args.exec())))
+    })?;
+    let pid = c.pid();
+    let nodes = (0..handles)
+        .map(|_| pk::open(&node(pid), libc::O_RDONLY))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("open a handle: {}", errno_name(e)))?;
+    // SAFETY: pidfd_open(2) of our own child, which has not been reaped.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as i32;
+    if pidfd < 0 {
+        return util::os_err("pidfd_open");
+    }
+    // SAFETY: a new fd we own.
+    let pidfd = unsafe { std::os::fd::OwnedFd::from_raw_fd(pidfd) };
+    // SAFETY: epoll_create1 has no preconditions.
+    let ep = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+    if ep < 0 {
+        return util::os_err("epoll_create1");
+    }
+    // SAFETY: a new fd we own.
+    let ep = unsafe { std::os::fd::OwnedFd::from_raw_fd(ep) };
+    let mut dups = Vec::with_capacity(waiters);
+    for _ in 0..waiters {
+        // SAFETY: dup of an fd we own; each copy is its own epoll item,
+        // so its own waiter on the pid's queue.
+        let d = unsafe { libc::fcntl(pidfd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
+        if d < 0 {
+            return util::os_err("dup pidfd");
+        }
+        // SAFETY: a new fd we own.
+        let d = unsafe { std::os::fd::OwnedFd::from_raw_fd(d) };
+        let mut ev = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: 0,
+        };
+        // SAFETY: valid fds and event.
+        if unsafe { libc::epoll_ctl(ep.as_raw_fd(), libc::EPOLL_CTL_ADD, d.as_raw_fd(), &mut ev) }
+            < 0
+        {
+            return util::os_err("epoll_ctl");
+        }
+        dups.push(d);
+    }
+    let t0 = Instant::now();
+    pk::put(go.wr.as_raw_fd(), b"g");
+    let out = c.wait_timeout(Duration::from_secs(120))?;
+    let took = t0.elapsed();
+    ensure_eq!(out, Outcome::Exited(0, String::new()));
+    drop((nodes, dups, ep, pidfd));
+    Ok(took)
 }
 
 /// `PROCKILL_IOC_SEND_VALUE` refuses every field it does not understand
