@@ -188,6 +188,22 @@ static void pk_d_release(struct dentry *dentry)
 }
 
 /*
+ * Why C: a dentry operation (no Rust binding for dcache). The dentry lets go
+ * of its inode. Something else may hold the inode longer (an inotify or
+ * fanotify mark, a Landlock rule: any user can watch a node), after the
+ * dentry, and so the module reference, is gone; rmmod may then succeed.
+ * Nothing can open the inode any more (an open needs a path, i.e. a
+ * dentry), but its i_fop would still point into the module: clear it, so
+ * that no inode points into an unloaded module (a use would be a NULL
+ * i_fop, which do_dentry_open() refuses, not a stale table).
+ */
+static void pk_d_iput(struct dentry *dentry, struct inode *inode)
+{
+	WRITE_ONCE(inode->i_fop, NULL);
+	iput(inode);
+}
+
+/*
  * Whether unused node dentries stay in the dcache (the "cache" parameter).
  * While they do, opening a node costs what opening /proc/<pid>/status
  * costs: no lookup, no new dentry or inode. Each of them holds a module
@@ -213,6 +229,7 @@ static int pk_d_delete(const struct dentry *dentry)
  */
 static struct dentry_operations pk_dentry_ops __ro_after_init = {
 	.d_delete = pk_d_delete,
+	.d_iput = pk_d_iput,
 	.d_release = pk_d_release,
 };
 
@@ -467,8 +484,17 @@ static int pk_readdir_held(struct file *file, struct dir_context *ctx, readdir_f
 {
 	int ret;
 
-	if (unlikely(!try_module_get(THIS_MODULE)))
+	if (unlikely(!try_module_get(THIS_MODULE))) {
+		/*
+		 * A kernel thread that lists a directory (ksmbd serving a share,
+		 * an io worker) makes no system call that could be restarted,
+		 * and restart_syscall() would leave TIF_SIGPENDING set on it:
+		 * it gets EAGAIN for the microseconds of the window instead.
+		 */
+		if (current->flags & (PF_KTHREAD | PF_IO_WORKER))
+			return -EAGAIN;
 		return restart_syscall();
+	}
 	ret = pk_readdir(file, ctx, orig, kind);
 	module_put(THIS_MODULE);
 	return ret;
@@ -519,8 +545,8 @@ static struct pk_redirect pk_redirects[] = {
  * fails before any call site is patched. (With one ops for the lookups and
  * another for the readdirs, a conflict on a readdir was found after the
  * lookups had been patched, and the rollback patched them again while
- * openers ran through them; on Debian's 7.3.4 kernel one such failed load
- * ended in "Oops: int3" at proc_tgid_base_lookup+0x5.)
+ * openers ran through them. The "Oops: int3" at proc_tgid_base_lookup+0x5
+ * seen then was QEMU 7.2's, not this: docs/procfs-glue.md.)
  *
  * The two lookups are redirected only for the name "kill", tested here on the
  * dentry argument: every other lookup returns from the handler to procfs'
@@ -700,6 +726,16 @@ static int pk_hook(void)
 	smp_store_release(&pk_live, true);
 	return 0;
 fail:
+#ifdef CONFIG_TASKS_RUDE_RCU
+	/*
+	 * A registration that failed (an IPMODIFY conflict) was on ftrace's
+	 * list of ops for a moment, and ftrace's rollback does not wait, as
+	 * its unregistration of a module's ops does, for CPUs where RCU was
+	 * not watching (idle, entry code) and that may have been in its list
+	 * function then. Wait for them before the module's text can go.
+	 */
+	synchronize_rcu_tasks_rude();
+#endif
 	pk_unhook();
 	pk_free_filters();
 	return ret;
