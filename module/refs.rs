@@ -135,10 +135,8 @@ pub(crate) fn tgid_pid(task: &Task, _rcu: &rcu::Guard) -> Option<(u64, *const bi
     let pid = NonNull::new(pid)?;
     // SAFETY: Non-null under `_rcu`: the pid stays allocated until the
     // guard is dropped; `ino` never changes after `alloc_pid()`.
-    Some((
-        unsafe { (*pid.as_ptr()).__bindgen_anon_1.ino },
-        pid.as_ptr(),
-    ))
+    let ino = unsafe { (*pid.as_ptr()).__bindgen_anon_1.ino };
+    Some((ino, pid.as_ptr()))
 }
 
 /// A counted reference on a thread group's `struct pid`

@@ -19,9 +19,12 @@
 //!   (logarithmic in the number of processes with handles in the bucket),
 //!   then a walk of that process's own handles only, marking each revoked;
 //! - open and close: one lookup plus an O(1) list insertion or removal,
-//!   under the bucket's lock; a process's first handle adds a tree node (the
-//!   bucket's spare one if it has one) and its last removes it (kept as the
-//!   spare if there is none).
+//!   under the bucket's lock. When a process's last handle closes, its entry
+//!   stays in the tree, empty (the bucket's idle entry, at most one), until
+//!   the bucket needs a node for another process: closing and reopening a
+//!   handle on one process then adds and removes no tree node, and a first
+//!   handle on another process reuses the idle entry's node (no allocation)
+//!   or allocates one.
 //!
 //! Abuse: anyone may open a node read-only, on any process. Such handles,
 //! when their opener may not signal the target ("foreign" handles), count
@@ -61,14 +64,21 @@ struct Entry {
 }
 
 /// A bucket's state, under its lock.
+///
+/// # Invariants
+///
+/// Every entry of `tree` has handles, except the one `idle` names, if any.
 struct Procs {
-    /// The processes of the bucket that have handles.
+    /// The processes of the bucket that have handles, and the idle entry.
     tree: RBTree<u64, Entry>,
-    /// The tree node of the last entry removed, kept for the next process
-    /// to get one, so that opening and closing a process's only handle
-    /// allocates and frees no node. At most one per bucket; it stays charged
-    /// to the memory cgroup that allocated it until the module is unloaded.
-    spare: Option<RBTreeNodeReservation<u64, Entry>>,
+    /// The key of the entry whose last handle closed last, kept in the tree
+    /// with no handles, so that reopening a handle on that process touches
+    /// no tree node and another process's first handle gets a node without
+    /// an allocation. At most one per bucket; its node stays charged to the
+    /// memory cgroup that allocated it until the bucket reuses it or the
+    /// module is unloaded. Keys are never reused (pidfs inode numbers), so
+    /// an idle entry of a process that has exited is only a spare node.
+    idle: Option<u64>,
 }
 
 /// One bucket: the processes whose key hashes here. Aligned to a cache
@@ -111,7 +121,7 @@ impl Registry {
                     procs <- kernel::new_spinlock!(
                         Procs {
                             tree: RBTree::new(),
-                            spare: None,
+                            idle: None,
                         },
                         "prockill_bucket"
                     ),
@@ -155,8 +165,9 @@ pub(crate) fn register(handle: ListArc<Handle>) -> Result {
     let key = handle.key();
     let foreign = usize::from(handle.foreign());
     let b = bucket(key);
-    // The process usually has an entry when it already has handles: then no
-    // tree node is needed. Otherwise allocate one outside the lock and look
+    // The process usually has an entry when it already has handles, or had
+    // the last ones of the bucket: then no tree node is needed. Otherwise
+    // take the idle entry's node, or allocate one outside the lock and look
     // again (a concurrent open may have added the entry meanwhile).
     let mut reservation: Option<RBTreeNodeReservation<u64, Entry>> = None;
     loop {
@@ -165,13 +176,25 @@ pub(crate) fn register(handle: ListArc<Handle>) -> Result {
             if entry.foreign + foreign > MAX_FOREIGN {
                 return Err(EMFILE);
             }
+            let was_idle = entry.handles.is_empty();
             entry.foreign += foreign;
             entry.handles.push_back(handle);
+            if was_idle {
+                // INVARIANT: The idle entry has a handle again.
+                procs.idle = None;
+                b.used.store(b.used.load(Relaxed) + 1, Relaxed);
+            }
             drop(procs);
             // An unused `reservation` is freed here, outside the lock.
             return Ok(());
         }
-        if let Some(node) = reservation.take().or_else(|| procs.spare.take()) {
+        let node = match procs.idle.take() {
+            // The idle entry (empty: dropping it frees nothing) gives its
+            // node to this process.
+            Some(idle) => procs.tree.remove_node(&idle).map(|n| n.into_reservation()),
+            None => reservation.take(),
+        };
+        if let Some(node) = node {
             let mut handles = List::new();
             handles.push_back(handle);
             procs
@@ -198,13 +221,17 @@ pub(crate) fn unregister(handle: &Handle) -> Option<ListArc<Handle>> {
     if removed.is_some() {
         entry.foreign -= usize::from(handle.foreign());
     }
+    let emptied = removed.is_some() && entry.handles.is_empty();
     let mut node = None;
-    if entry.handles.is_empty() {
+    if emptied {
         b.used.store(b.used.load(Relaxed) - 1, Relaxed);
-        // Dropping the entry in place frees nothing: its list is empty.
-        node = procs.tree.remove_node(&key).map(|n| n.into_reservation());
-        if procs.spare.is_none() {
-            procs.spare = node.take();
+        if procs.idle.is_none() {
+            // INVARIANT: The one idle entry of the bucket.
+            procs.idle = Some(key);
+        } else {
+            // Dropping the entry frees nothing but its node: its list is
+            // empty.
+            node = procs.tree.remove_node(&key);
         }
     }
     drop(procs);

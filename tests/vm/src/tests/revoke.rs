@@ -132,7 +132,16 @@ fn proc_mem_teaching() -> TestResult {
             && util::read_file(&format!("/proc/{}/comm", c.pid()))
                 .is_ok_and(|s| s.trim() == "sleep")
     })?;
-    let after = pread(mem.as_raw_fd());
+    // exe and comm change before the exec drops the old address space:
+    // 7.3 puts the old mm in setup_new_exec(), after the exec locks, so a
+    // read in between still reaches it. Wait (bounded) for the exec to get
+    // there; an old mm that stayed readable fails below.
+    let mut after = pread(mem.as_raw_fd());
+    let deadline = Instant::now() + T20;
+    while after == Ok(want.clone()) && Instant::now() < deadline {
+        pk::sleep_ms(10);
+        after = pread(mem.as_raw_fd());
+    }
     println!(
         "revoke/proc-mem: before exec pread -> {} bytes (marker); after exec pread -> {}",
         want.len(),
