@@ -217,18 +217,5 @@ pub(crate) fn run(results: Option<&str>) -> Res<()> {
     drop(guard);
     rmmod()?;
 
-    let mut out = String::new();
-    for l in &s.lines {
-        let _ = writeln!(out, "{l}");
-    }
-    for l in ksyms.lines() {
-        let _ = writeln!(out, "KSYM {l}");
-    }
-    match results {
-        Some(p) => std::fs::write(p, out).map_err(|e| format!("{p}: {e}")),
-        None => {
-            print!("{out}");
-            Ok(())
-        }
-    }
+    write_sections(&s.lines, &ksyms, results)
 }

@@ -839,10 +839,12 @@ fn writes(fd: RawFd, text: &[u8], n: usize, what: &str) -> Res<()> {
 
 /// `n` × `ioctl(node, PROCKILL_IOC_SEND, {SIG, 0})`.
 fn ioc_sends(node: RawFd, n: usize) -> Res<()> {
-    let arg = prockill::unstable::uapi::prockill_send {
-        sig: SIG as u32,
-        flags: 0,
-    };
+    ioc_send_n(node, SIG as u32, n)
+}
+
+/// `n` × `ioctl(node, PROCKILL_IOC_SEND, {sig, 0})`.
+fn ioc_send_n(node: RawFd, sig: u32, n: usize) -> Res<()> {
+    let arg = prockill::unstable::uapi::prockill_send { sig, flags: 0 };
     for _ in 0..n {
         // SAFETY: SEND reads one struct prockill_send.
         let r = unsafe {
@@ -855,6 +857,25 @@ fn ioc_sends(node: RawFd, n: usize) -> Res<()> {
         check(r as i64, "ioctl SEND")?;
     }
     Ok(())
+}
+
+/// The output of `--count` and `--share`: the section lines, then
+/// `/proc/kallsyms` as `KSYM` lines, to `results` or stdout.
+fn write_sections(lines: &[String], ksyms: &str, results: Option<&str>) -> Res<()> {
+    let mut out = String::new();
+    for l in lines {
+        let _ = writeln!(out, "{l}");
+    }
+    for l in ksyms.lines() {
+        let _ = writeln!(out, "KSYM {l}");
+    }
+    match results {
+        Some(p) => std::fs::write(p, out).map_err(|e| format!("{p}: {e}")),
+        None => {
+            print!("{out}");
+            Ok(())
+        }
+    }
 }
 
 /// `n` × (`open(path, flags)` + `close`).

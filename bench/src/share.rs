@@ -134,23 +134,6 @@ fn pidfd_probes(fd: RawFd, n: usize) -> Res<()> {
     Ok(())
 }
 
-/// `n` × `ioctl(node, PROCKILL_IOC_SEND, {0, 0})`.
-fn ioc_probes(node: RawFd, n: usize) -> Res<()> {
-    let arg = prockill::unstable::uapi::prockill_send { sig: 0, flags: 0 };
-    for _ in 0..n {
-        // SAFETY: SEND reads one struct prockill_send.
-        let r = unsafe {
-            libc::ioctl(
-                node,
-                prockill::unstable::ioctl::PROCKILL_IOC_SEND as _,
-                &arg,
-            )
-        };
-        check(r as i64, "ioctl SEND 0")?;
-    }
-    Ok(())
-}
-
 /// `n` × (fork a child that waits on a pipe; open a handle on it, a kill
 /// handle or a pidfd; let it exec /bin/true; reap it; close the handle).
 fn exec_with_handle(args: &ExecArgs, node: bool, n: usize) -> Res<()> {
@@ -324,7 +307,7 @@ pub(crate) fn run(results: Option<&str>) -> Res<()> {
         }
     }
     let write_node = |t: usize, n: usize| writes(nodes[t], b"0", n, "write 0 to the node");
-    let ioctl_node = |t: usize, n: usize| ioc_probes(nodes[t], n);
+    let ioctl_node = |t: usize, n: usize| ioc_send_n(nodes[t], 0, n);
     let send_pidfd = |t: usize, n: usize| pidfd_probes(pidfds[t], n);
     s.run(
         "send",
@@ -356,18 +339,5 @@ pub(crate) fn run(results: Option<&str>) -> Res<()> {
     drop(guard);
     rmmod()?;
 
-    let mut out = String::new();
-    for l in &s.lines {
-        let _ = writeln!(out, "{l}");
-    }
-    for l in ksyms.lines() {
-        let _ = writeln!(out, "KSYM {l}");
-    }
-    match results {
-        Some(p) => std::fs::write(p, out).map_err(|e| format!("{p}: {e}")),
-        None => {
-            print!("{out}");
-            Ok(())
-        }
-    }
+    write_sections(&s.lines, &ksyms, results)
 }
