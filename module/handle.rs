@@ -38,7 +38,6 @@ use kernel::list::{ListArc, ListLinks};
 use kernel::prelude::*;
 use kernel::seq_file::{seq_print, SeqFile};
 use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
-use kernel::sync::barrier::{smp_mb, Read};
 use kernel::sync::rcu;
 use kernel::task::Task;
 use kernel::uaccess::{UserPtr, UserSlice};
@@ -155,7 +154,10 @@ impl ThreadId {
         // next exchange's `rcu_assign_pointer()` through the exec's unlock
         // of `cred_guard_mutex` and the next exec's lock of it: a reader
         // that sees the task of the next exchange sees 0 here.
-        smp_mb(Read);
+        // `bindings::smp_rmb()`, not `kernel::sync::barrier`: its API differs
+        // between 7.2 and 7.3.
+        // SAFETY: A memory barrier has no preconditions.
+        unsafe { bindings::smp_rmb() };
         let addr = self.addr.load(Relaxed);
         addr != 0 && addr == task.as_ptr() as usize
     }
