@@ -26,7 +26,7 @@
 //! of [`crate::refs`], which say what keeps the object valid.
 
 use crate::policy::{self, Policy};
-use crate::refs::{tgid_pid, ExecReadGuard, GroupPid, NodePid, SigLockGuard, TaskFields};
+use crate::refs::{tgid_pid, ExecReadGuard, GroupPid, NodePid, PidRef, SigLockGuard, TaskFields};
 use crate::{ffi, registry, signal, uapi};
 use core::fmt::Write;
 use core::mem::MaybeUninit;
@@ -281,11 +281,6 @@ impl Handle {
         self.key
     }
 
-    /// What the node is bound to: a process or a thread.
-    fn kind(&self) -> Kind {
-        self.kind
-    }
-
     /// Whether the handle counts against its target's limit of handles
     /// opened by those who may not signal it.
     pub(crate) fn foreign(&self) -> bool {
@@ -444,7 +439,7 @@ impl Handle {
         if sig == 0 {
             return Ok(());
         }
-        let (t, ty, opener) = (task.as_ptr(), self.kind().pid_type(), file.cred().as_ptr());
+        let (t, ty, opener) = (task.as_ptr(), self.kind.pid_type(), file.cred().as_ptr());
         let ret = match queued {
             // SAFETY: `task` is valid (borrowed under `rcu`) and `locked`
             // holds its siglock, as `prockill_send_signal_locked` requires;
@@ -499,7 +494,7 @@ impl Handle {
         };
         let info = uapi::Info {
             pid: self.pid_in_caller_ns(),
-            kind: self.kind().to_uapi(),
+            kind: self.kind.to_uapi(),
             state: state.to_uapi(),
             policy: policy.to_uapi(),
             handle_policy: self.policy().to_uapi(),
@@ -526,7 +521,7 @@ impl Handle {
         } = self.snapshot(opener);
         let reason = reason_name(i.revoke_reason);
         writeln!(out, "pid: {}", i.pid)?;
-        writeln!(out, "kind: {}", self.kind().name())?;
+        writeln!(out, "kind: {}", self.kind.name())?;
         writeln!(out, "state: {}", state.name())?;
         writeln!(out, "reason: {reason}")?;
         writeln!(out, "policy: {}", policy.name())?;
@@ -756,9 +751,10 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
         let may = may_open_for_signals(file_ref, &task, writable, me, &rcu);
         (key, core::ptr::eq(group, pid.as_ptr()), may)
     };
-    let group = match own_group {
-        true => None,
-        false => Some(GroupPid::of(&task).ok_or(ESRCH)?),
+    let group = if own_group {
+        None
+    } else {
+        Some(GroupPid::of(&task).ok_or(ESRCH)?)
     };
     let cred = file_ref.cred().as_ptr();
     // SAFETY: `cred` is the opener's credential, held by the file; its
@@ -1029,7 +1025,7 @@ unsafe extern "C" fn pk_show_fdinfo(m: *mut bindings::seq_file, file: *mut bindi
         m,
         "prockill_pid:\t{}\nprockill_kind:\t{}\nprockill_state:\t{}\nprockill_reason:\t{}\nprockill_policy:\t{}\nprockill_exec_gen:\t{}\n",
         i.pid,
-        h.kind().name(),
+        h.kind.name(),
         state.name(),
         reason_name(i.revoke_reason),
         policy.name(),

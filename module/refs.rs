@@ -39,6 +39,32 @@ use kernel::sync::aref::ARef;
 use kernel::sync::rcu;
 use kernel::task::{CurrentTask, Task};
 
+/// A `struct pid` that some reference or lock keeps valid while the value
+/// is borrowed; the fields the module reads of a pid, read through it.
+///
+/// # Safety
+///
+/// `as_ptr()` returns a valid `struct pid` for as long as `self` is
+/// borrowed (each implementor's invariant says why).
+pub(crate) unsafe trait PidRef {
+    /// The raw pointer, valid while `self` is borrowed.
+    fn as_ptr(&self) -> *mut bindings::pid;
+
+    /// The pidfs inode number: unique for the life of the system.
+    fn ino(&self) -> u64 {
+        // SAFETY: The pid is valid (trait requirement); `ino` is set by
+        // `alloc_pid()` before the pid is published and never changes.
+        unsafe { (*self.as_ptr()).__bindgen_anon_1.ino }
+    }
+
+    /// The pid's `wait_pidfd` queue, on which pidfd and node pollers wait.
+    fn wait_queue(&self) -> *mut bindings::wait_queue_head {
+        // SAFETY: The pid is valid (trait requirement); the queue is
+        // initialized by `alloc_pid()` and lives as long as the pid.
+        unsafe { &raw mut (*self.as_ptr()).wait_pidfd }
+    }
+}
+
 /// The `struct pid` of a kill node's inode (`proc_pid(inode)`), not
 /// counted by this value: the inode holds the reference.
 ///
@@ -69,18 +95,6 @@ impl NodePid {
         NonNull::new(pid).map(NodePid)
     }
 
-    /// The raw pointer, valid while `self` is.
-    pub(crate) fn as_ptr(&self) -> *mut bindings::pid {
-        self.0.as_ptr()
-    }
-
-    /// The pidfs inode number: unique for the life of the system.
-    pub(crate) fn ino(&self) -> u64 {
-        // SAFETY: The pid is valid (type invariant); `ino` is set by
-        // `alloc_pid()` before the pid is published and never changes.
-        unsafe { (*self.as_ptr()).__bindgen_anon_1.ino }
-    }
-
     /// The task using this pid as its PID (`PIDTYPE_PID`), counted.
     pub(crate) fn task(&self) -> Option<ARef<Task>> {
         // SAFETY: The pid is valid (type invariant). `get_pid_task` returns
@@ -102,12 +116,12 @@ impl NodePid {
         // `Task` is a transparent wrapper of `task_struct`.
         NonNull::new(t).map(|t| unsafe { &*t.as_ptr().cast::<Task>() })
     }
+}
 
-    /// The pid's `wait_pidfd` queue, on which pidfd and node pollers wait.
-    pub(crate) fn wait_queue(&self) -> *mut bindings::wait_queue_head {
-        // SAFETY: The pid is valid (type invariant); the queue is
-        // initialized by `alloc_pid()` and lives as long as the pid.
-        unsafe { &raw mut (*self.as_ptr()).wait_pidfd }
+// SAFETY: Valid while the value exists (type invariant).
+unsafe impl PidRef for NodePid {
+    fn as_ptr(&self) -> *mut bindings::pid {
+        self.0.as_ptr()
     }
 }
 
@@ -162,12 +176,12 @@ impl GroupPid {
         // INVARIANT: We own the reference `get_task_pid()` took.
         NonNull::new(p).map(GroupPid)
     }
+}
 
-    /// The pid's `wait_pidfd` queue.
-    pub(crate) fn wait_queue(&self) -> *mut bindings::wait_queue_head {
-        // SAFETY: The pid is counted (type invariant); the queue lives as
-        // long as the pid.
-        unsafe { &raw mut (*self.0.as_ptr()).wait_pidfd }
+// SAFETY: Counted while the value exists (type invariant).
+unsafe impl PidRef for GroupPid {
+    fn as_ptr(&self) -> *mut bindings::pid {
+        self.0.as_ptr()
     }
 }
 
@@ -190,29 +204,26 @@ pub(crate) struct CurrentGroupPid<'a>(NonNull<bindings::pid>, PhantomData<&'a Cu
 impl<'a> CurrentGroupPid<'a> {
     /// `current`'s thread-group pid.
     pub(crate) fn of(cur: &'a CurrentTask) -> Self {
+        const TGID: usize = bindings::pid_type_PIDTYPE_TGID as usize;
         // SAFETY: `cur` is running, so it has not been released: its thread
         // group's pid, `signal->pids[PIDTYPE_TGID]`, is set (only
         // `__unhash_process()` in `release_task()` of the group's last thread
         // clears it, and `release_task()` never runs on a running task), and a
         // pid stays allocated while a task is attached to it. `signal` itself
         // is valid as long as the task is.
-        let pid =
-            unsafe { (*(*cur.as_ptr()).signal).pids[bindings::pid_type_PIDTYPE_TGID as usize] };
+        let pid = unsafe { (*(*cur.as_ptr()).signal).pids[TGID] };
         // SAFETY: Not null, as above.
+        let pid = unsafe { NonNull::new_unchecked(pid) };
         // INVARIANT: `current`'s group pid, attached while `cur` runs.
-        CurrentGroupPid(unsafe { NonNull::new_unchecked(pid) }, PhantomData)
+        CurrentGroupPid(pid, PhantomData)
     }
+}
 
-    /// The pidfs inode number: the registry key of `current`'s process.
-    pub(crate) fn ino(&self) -> u64 {
-        // SAFETY: Valid (type invariant); `ino` never changes.
-        unsafe { (*self.0.as_ptr()).__bindgen_anon_1.ino }
-    }
-
-    /// The pid's `wait_pidfd` queue.
-    pub(crate) fn wait_queue(&self) -> *mut bindings::wait_queue_head {
-        // SAFETY: Valid (type invariant); the queue lives as long as the pid.
-        unsafe { &raw mut (*self.0.as_ptr()).wait_pidfd }
+// SAFETY: Attached to `current` while the borrowed `CurrentTask` is (type
+// invariant).
+unsafe impl PidRef for CurrentGroupPid<'_> {
+    fn as_ptr(&self) -> *mut bindings::pid {
+        self.0.as_ptr()
     }
 }
 

@@ -35,7 +35,7 @@
 use crate::exechook::ExecEvent;
 use crate::ffi;
 use crate::handle::Handle;
-use crate::refs::{self, TaskFields};
+use crate::refs::{self, PidRef, TaskFields};
 use core::marker::PhantomData;
 use kernel::bindings;
 use kernel::ffi::c_ulong;
@@ -91,6 +91,16 @@ struct Bucket {
     /// How many processes in `procs` have handles: the exec fast path
     /// reads it without the lock. Written under the lock.
     used: Atomic<usize>,
+}
+
+impl Bucket {
+    /// Adds `delta` to `used`, with the bucket's lock held: the lock makes
+    /// the caller the only writer, the atomic lets the exec hook read it
+    /// without the lock.
+    fn add_used(&self, delta: isize) {
+        self.used
+            .store(self.used.load(Relaxed).wrapping_add_signed(delta), Relaxed);
+    }
 }
 
 /// The registry's table.
@@ -182,7 +192,7 @@ pub(crate) fn register(handle: ListArc<Handle>) -> Result {
             if was_idle {
                 // INVARIANT: The idle entry has a handle again.
                 procs.idle = None;
-                b.used.store(b.used.load(Relaxed) + 1, Relaxed);
+                b.add_used(1);
             }
             drop(procs);
             // An unused `reservation` is freed here, outside the lock.
@@ -200,7 +210,7 @@ pub(crate) fn register(handle: ListArc<Handle>) -> Result {
             procs
                 .tree
                 .insert(node.into_node(key, Entry { handles, foreign }));
-            b.used.store(b.used.load(Relaxed) + 1, Relaxed);
+            b.add_used(1);
             return Ok(());
         }
         drop(procs);
@@ -224,7 +234,7 @@ pub(crate) fn unregister(handle: &Handle) -> Option<ListArc<Handle>> {
     let emptied = removed.is_some() && entry.handles.is_empty();
     let mut node = None;
     if emptied {
-        b.used.store(b.used.load(Relaxed) - 1, Relaxed);
+        b.add_used(-1);
         if procs.idle.is_none() {
             // INVARIANT: The one idle entry of the bucket.
             procs.idle = Some(key);
