@@ -433,31 +433,39 @@ struct ExecChild {
 }
 
 impl ExecChild {
-    /// Returns once the child is asleep in read(2) on the pipe, so that
-    /// none of its post-fork work falls in the timed window.
-    fn spawn(args: &ExecArgs) -> Res<ExecChild> {
+    /// Forks a child that blocks in read(2) on a pipe, then execs `args`;
+    /// it first writes a byte to `ready`, if given.
+    fn fork(args: &ExecArgs, ready: Option<&OwnedFd>) -> Res<ExecChild> {
         let (r, w) = pipe()?;
-        let (ready_r, ready_w) = pipe()?;
-        // SAFETY: single-threaded; the child only makes syscalls.
+        // SAFETY: the child only makes syscalls (write, read, execve,
+        // _exit) on what was prepared before the fork.
         let pid = unsafe { libc::fork() };
         if pid < 0 {
             return os_err("fork");
         }
         if pid == 0 {
             let mut b = [0u8; 1];
-            // SAFETY: syscalls only; the pointers were prepared before fork.
+            // SAFETY: as above.
             unsafe {
-                libc::write(ready_w.as_raw_fd(), b"r".as_ptr().cast(), 1);
+                if let Some(ready) = ready {
+                    libc::write(ready.as_raw_fd(), b"r".as_ptr().cast(), 1);
+                }
                 libc::read(r.as_raw_fd(), b.as_mut_ptr().cast(), 1);
                 args.exec();
                 libc::_exit(127);
             }
         }
-        drop(r);
+        Ok(ExecChild { pid, go: Some(w) })
+    }
+
+    /// Returns once the child is asleep in read(2) on the pipe, so that
+    /// none of its post-fork work falls in the timed window.
+    fn spawn(args: &ExecArgs) -> Res<ExecChild> {
+        let (ready_r, ready_w) = pipe()?;
+        let child = Self::fork(args, Some(&ready_w))?;
         drop(ready_w);
-        let child = ExecChild { pid, go: Some(w) };
         read_u8(ready_r.as_raw_fd())?;
-        wait_sleeping(pid)?;
+        wait_sleeping(child.pid)?;
         Ok(child)
     }
 

@@ -138,48 +138,23 @@ fn pidfd_probes(fd: RawFd, n: usize) -> Res<()> {
 /// handle or a pidfd; let it exec /bin/true; reap it; close the handle).
 fn exec_with_handle(args: &ExecArgs, node: bool, n: usize) -> Res<()> {
     for _ in 0..n {
-        let (r, w) = pipe()?;
-        // SAFETY: the child only makes syscalls (read, execve, _exit) on
-        // what was prepared before the fork.
-        let pid = unsafe { libc::fork() };
-        if pid < 0 {
-            return os_err("fork");
-        }
-        if pid == 0 {
-            let mut b = [0u8; 1];
-            // SAFETY: as above.
-            unsafe {
-                libc::read(r.as_raw_fd(), b.as_mut_ptr().cast(), 1);
-                args.exec();
-                libc::_exit(127);
-            }
-        }
-        drop(r);
+        let mut child = ExecChild::fork(args, None)?;
         let fd = if node {
-            open_raw(&kill_path(pid), libc::O_WRONLY)
+            open_raw(&kill_path(child.pid), libc::O_WRONLY)
         } else {
-            sys_pidfd_open(pid)
+            sys_pidfd_open(child.pid)
         };
         let opened = if fd < 0 {
             os_err("exec: opening a handle on the child")
         } else {
             Ok(())
         };
-        // SAFETY: valid buffer.
-        unsafe { libc::write(w.as_raw_fd(), b"x".as_ptr().cast(), 1) };
-        let mut st = 0;
-        // SAFETY: our child.
-        let waited = unsafe { libc::waitpid(pid, &mut st, 0) };
+        let waited = child.go_wait();
         if fd >= 0 {
             close(fd);
         }
         opened?;
-        if waited != pid {
-            return os_err("waitpid");
-        }
-        if !libc::WIFEXITED(st) || libc::WEXITSTATUS(st) != 0 {
-            return Err(format!("{TRUE_BIN}: status {st:#x}"));
-        }
+        waited?;
     }
     Ok(())
 }
