@@ -168,11 +168,10 @@ accel=${PROCKILL_ACCEL:-tcg}
     echo
     # The cache lines two CPUs both write (qemu/profile.sh's second boot)
     # go beside the two-thread time row, before the costs to others.
-    if [ -n "$prof" ] && [ -f "$prof.share" ]; then
-        sed -n 's/^MD //p; s/^MD$//p' "$results" \
-            | awk -v f="$prof.share" '/^## What the module costs everyone else/ && !done { while ((getline l < f) > 0) print l; done = 1 } { print }'
+    sed -n 's/^MD //p; s/^MD$//p' "$results" | if [ -n "$prof" ] && [ -f "$prof.share" ]; then
+        awk -v f="$prof.share" '/^## What the module costs everyone else/ && !done { while ((getline l < f) > 0) print l; done = 1 } { print }'
     else
-        sed -n 's/^MD //p; s/^MD$//p' "$results"
+        cat
     fi
     if [ -n "$prof" ]; then
         echo "## Guest code per operation (\`make profile\`)"

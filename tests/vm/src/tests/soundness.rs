@@ -166,14 +166,8 @@ fn foreign_limit() -> TestResult {
     let _m = pk::load("")?;
     let root_t = pk::Target::spawn(None)?;
     let rp = root_t.pid();
-    let lim = libc::rlimit {
-        rlim_cur: 4096,
-        rlim_max: 4096,
-    };
-    // SAFETY: setrlimit(2) with a valid struct; inherited by the user child.
-    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } < 0 {
-        return util::os_err("setrlimit");
-    }
+    // Inherited by the user child.
+    set_nofile(4096)?;
     // Root may signal its process: more than the limit, none counted.
     let own: Vec<_> = (0..LIMIT + 8)
         .map(|_| pk::open(&node(rp), libc::O_RDONLY))
@@ -209,6 +203,19 @@ fn foreign_limit() -> TestResult {
     // Root still opens, and the user's handles are gone with its process.
     ensure!(pk::open(&node(rp), libc::O_WRONLY).is_ok());
     drop(own);
+    Ok(())
+}
+
+/// Sets this process's `RLIMIT_NOFILE`, soft and hard, to `n`.
+fn set_nofile(n: libc::rlim_t) -> TestResult {
+    let lim = libc::rlimit {
+        rlim_cur: n,
+        rlim_max: n,
+    };
+    // SAFETY: setrlimit(2) with a valid struct.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } < 0 {
+        return util::os_err("setrlimit");
+    }
     Ok(())
 }
 
@@ -404,14 +411,7 @@ fn task_structs() -> Result<u64, String> {
 fn exec_wakeups() -> TestResult {
     const HANDLES: usize = 1000;
     const WAITERS: usize = 8000;
-    let lim = libc::rlimit {
-        rlim_cur: 16384,
-        rlim_max: 16384,
-    };
-    // SAFETY: setrlimit(2) with a valid struct.
-    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } < 0 {
-        return util::os_err("setrlimit");
-    }
+    set_nofile(16384)?;
     let mut report = Vec::new();
     for policy in ["exec", "setid"] {
         let m = pk::load(&format!("revoke={policy}"))?;
@@ -448,13 +448,7 @@ fn timed_exec(handles: usize, waiters: usize) -> Result<Duration, String> {
         .map(|_| pk::open(&node(pid), libc::O_RDONLY))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("open a handle: {}", errno_name(e)))?;
-    // SAFETY: pidfd_open(2) of our own child, which has not been reaped.
-    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as i32;
-    if pidfd < 0 {
-        return util::os_err("pidfd_open");
-    }
-    // SAFETY: a new fd we own.
-    let pidfd = unsafe { std::os::fd::OwnedFd::from_raw_fd(pidfd) };
+    let pidfd = pk::pidfd_open(pid).map_err(|e| format!("pidfd_open: {}", errno_name(e)))?;
     // SAFETY: epoll_create1 has no preconditions.
     let ep = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
     if ep < 0 {
