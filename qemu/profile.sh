@@ -52,9 +52,11 @@ else
     echo "profile: $qbin is QEMU $qmaj.$qmin, whose plugin API qemu/profile/pk-count.c does not speak (1: QEMU <= 8; 4: 9.2 and 10.0); set PROCKILL_PROFILE_QEMU" >&2
     exit 1
 fi
+# Rebuilt when the plugin's source or the shared declarations
+# (qemu/profile/pk-plugin.h) are newer than the build.
 for p in count share; do
     so=$out/pk-$p-api$api.so
-    if [ ! -f "$so" ] || [ "$here/profile/pk-$p.c" -nt "$so" ]; then
+    if [ ! -f "$so" ] || [ "$here/profile/pk-$p.c" -nt "$so" ] || [ "$here/profile/pk-plugin.h" -nt "$so" ]; then
         gcc -O2 -Wall -shared -fPIC -fvisibility=hidden -DPK_QEMU_PLUGIN_API=$api -o "$so" \
             "$here/profile/pk-$p.c" -lpthread
     fi

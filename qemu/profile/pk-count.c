@@ -17,8 +17,9 @@
  *   that ran in it: "<start vaddr hex> <instructions> <executions>".
  *
  * QEMU's plugin API is stable C (include/qemu/qemu-plugin.h); Debian does
- * not ship the header, so the few declarations used are repeated here, for
- * the API version PK_QEMU_PLUGIN_API (default 1). QEMU loads a plugin only
+ * not ship the header, so the few declarations used are repeated in
+ * pk-plugin.h (shared with pk-share.c), for the API version
+ * PK_QEMU_PLUGIN_API (default 1). QEMU loads a plugin only
  * if its version lies in QEMU's [min, cur], and the calls differ by version:
  *
  *   1  QEMU 7.2 (min 0, cur 1): the build on these machines.
@@ -41,57 +42,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef PK_QEMU_PLUGIN_API
-#define PK_QEMU_PLUGIN_API 1
-#endif
+#include "pk-plugin.h"
+
 #if PK_QEMU_PLUGIN_API != 1 && PK_QEMU_PLUGIN_API < 3
 #error "PK_QEMU_PLUGIN_API must be 1 (QEMU 7.2) or 3 and up (4 for QEMU 10.0)"
 #endif
-
-/* --- from qemu-plugin.h (QEMU_PLUGIN_VERSION 1; the #else part: 4) --- */
-#define QEMU_PLUGIN_EXPORT __attribute__((visibility("default")))
-typedef uint64_t qemu_plugin_id_t;
-/* Only the leading members, the same in every version, are read here. */
-typedef struct qemu_info_t {
-	const char *target_name;
-	struct {
-		int min;
-		int cur;
-	} version;
-} qemu_info_t;
-struct qemu_plugin_tb;
-struct qemu_plugin_insn;
-enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS };
-enum qemu_plugin_op { QEMU_PLUGIN_INLINE_ADD_U64 };
-typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t, struct qemu_plugin_tb *);
-typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int, void *);
-typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t, void *);
-void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t, qemu_plugin_vcpu_tb_trans_cb_t);
-void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *, qemu_plugin_vcpu_udata_cb_t,
-					    enum qemu_plugin_cb_flags, void *);
-void qemu_plugin_register_atexit_cb(qemu_plugin_id_t, qemu_plugin_udata_cb_t, void *);
-size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *);
-uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *);
-struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *, size_t);
-size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *);
-#if PK_QEMU_PLUGIN_API == 1
-void qemu_plugin_register_vcpu_tb_exec_inline(struct qemu_plugin_tb *, enum qemu_plugin_op,
-					      void *, uint64_t);
-const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *);
-#else
-struct qemu_plugin_scoreboard;
-typedef struct {
-	struct qemu_plugin_scoreboard *score;
-	size_t offset;
-} qemu_plugin_u64;
-void qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(struct qemu_plugin_tb *,
-						       enum qemu_plugin_op, qemu_plugin_u64,
-						       uint64_t);
-struct qemu_plugin_scoreboard *qemu_plugin_scoreboard_new(size_t);
-uint64_t qemu_plugin_u64_sum(qemu_plugin_u64);
-size_t qemu_plugin_insn_data(const struct qemu_plugin_insn *, void *, size_t);
-#endif
-/* --- end of qemu-plugin.h --- */
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = PK_QEMU_PLUGIN_API;
 
