@@ -35,6 +35,7 @@ per-CPU registers at one address) is left out.
 --md FILE writes the table docs/benchmarks.md includes (qemu/bench.sh) and
 FILE.targets one verdict line per kind.
 """
+import argparse
 import bisect
 import os
 import re
@@ -224,7 +225,7 @@ def verdicts(res):
         nper = ", ".join(f"{len(s['per_op'])}" for s in nodes)
         also = ""
         if looked:
-            also = (f" (not counted here, being the first open's lookup, judged on the lookup path: "
+            also = (" (not counted here, being the first open's lookup, judged on the lookup path: "
                     + "; ".join(f"{rec['where']}: {key_s(rec['keys'])}" for rec in looked) + ")")
         if bad:
             what = "; ".join(f"[{s['label']}] {rec['where']} ({why}): {key_s(rec['keys'])}"
@@ -237,22 +238,24 @@ def verdicts(res):
     return out
 
 
+def parse_args():
+    """The command line of the docstring's first line. Other arguments are
+    ignored, as by symbolize.py."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                allow_abbrev=False)
+    p.add_argument("lines", metavar="LINES")
+    p.add_argument("results", metavar="RESULTS")
+    p.add_argument("--md", metavar="FILE")
+    p.add_argument("--min", metavar="R", type=float, default=0.5)
+    p.add_argument("--min-transfers", metavar="T", type=float, default=0.9)
+    return p.parse_known_args()[0]
+
+
 def main():
-    args = sys.argv[1:]
-    md, minrate, mintransfers = None, 0.5, 0.9
-    if "--md" in args:
-        i = args.index("--md")
-        md = args[i + 1]
-        del args[i:i + 2]
-    if "--min" in args:
-        i = args.index("--min")
-        minrate = float(args[i + 1])
-        del args[i:i + 2]
-    if "--min-transfers" in args:
-        i = args.index("--min-transfers")
-        mintransfers = float(args[i + 1])
-        del args[i:i + 2]
-    lines_path, results = args[0], args[1]
+    args = parse_args()
+    md, minrate, mintransfers = args.md, args.min, args.min_transfers
+    lines_path, results = args.lines, args.results
     sections, text, data = load_results(results)
     syms = Syms(text, data)
     lines = load_lines(lines_path)

@@ -10,9 +10,9 @@ per iteration of the operation. --diff adds, for every operation measured
 both "[not loaded]" and "[loaded]", the functions whose counts differ.
 --md FILE writes the tables docs/benchmarks.md includes (qemu/bench.sh).
 """
+import argparse
 import bisect
 import re
-import sys
 
 
 def demangle(name):
@@ -78,22 +78,25 @@ def profile(blocks, syms, addrs):
     return per
 
 
+def parse_args():
+    """The command line of the docstring's first line. Arguments it does not
+    know are ignored, as before (qemu/profile.sh passes on the rest of its
+    own)."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                allow_abbrev=False)
+    p.add_argument("counts", metavar="COUNTS")
+    p.add_argument("results", metavar="RESULTS")
+    p.add_argument("--top", metavar="N", type=int, default=25)
+    p.add_argument("--diff", action="store_true")
+    p.add_argument("--md", metavar="FILE")
+    return p.parse_known_args()[0]
+
+
 def main():
-    args = sys.argv[1:]
-    top = 25
-    diff = "--diff" in args
-    if diff:
-        args.remove("--diff")
-    md = None
-    if "--md" in args:
-        i = args.index("--md")
-        md = args[i + 1]
-        del args[i:i + 2]
-    if "--top" in args:
-        i = args.index("--top")
-        top = int(args[i + 1])
-        del args[i:i + 2]
-    counts, results = args[0], args[1]
+    args = parse_args()
+    top, diff, md = args.top, args.diff, args.md
+    counts, results = args.counts, args.results
     labels, syms = load_results(results)
     addrs = [a for a, _ in syms]
     sections = load_counts(counts)
