@@ -140,7 +140,9 @@ accel=${PROCKILL_ACCEL:-tcg}
     echo "| kernel | $kernel (release flavour, \`qemu/config.fragment\`) |"
     # The QEMU qemu/run used; times differ between versions.
     qbin=$("$here/run" --print-qemu)
-    qver=$("$qbin" --version 2>/dev/null | sed -n 's/^QEMU emulator version \([0-9.]*\).*/\1/p')
+    # shellcheck source=SCRIPTDIR/lib-qemu-version.sh disable=SC1091 # followed when linted together (make lint) or with -x
+    . "$here/lib-qemu-version.sh"
+    qver=$(qemu_version "$qbin" 2>/dev/null)
     echo "| machine | host: $(nproc) CPUs ($cpu), load average $load0 at the start, $load at the end; guest: QEMU $qver ${accel^^}, $(meta guest_cpus) vCPUs, ${PROCKILL_MEM:-1G} |"
     echo "| duration | \`make bench\` ${elapsed}s in all, of which pk-bench $(meta time_total)s in the guest |"
     echo

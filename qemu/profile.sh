@@ -25,6 +25,8 @@
 # both with another build of the module (qemu/run).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/lib-qemu-version.sh disable=SC1091 # followed when linted together (make lint) or with -x
+. "$here/lib-qemu-version.sh"
 export PROCKILL_CACHE=${PROCKILL_CACHE:-$HOME/.cache/prockill}
 out=$PROCKILL_CACHE/profile
 mkdir -p "$out"
@@ -42,8 +44,9 @@ done
 # 10.0 (qemu/profile/pk-count.c). One vCPU: the counts are per operation,
 # and a second vCPU would only add its idle loop.
 qbin=${PROCKILL_PROFILE_QEMU:-$("$here/run" --print-qemu)}
-qver=$("$qbin" --version | sed -n 's/^QEMU emulator version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
-read -r qmaj qmin <<<"${qver:-0 0}"
+qver=$(qemu_version "$qbin")
+[[ $qver == *.* ]] || qver=0.0
+IFS=. read -r qmaj qmin _ <<<"$qver"
 if ((qmaj <= 8)); then
     api=1
 elif ((qmaj == 10 && qmin == 0)) || ((qmaj == 9 && qmin == 2)); then

@@ -63,7 +63,9 @@ fi
 # qemu/run reads the binary from $CACHE/qemu.path.
 QEMU_MIN_MAJOR=10
 QEMU_SUITE=bookworm-backports
-qemu_major() { "$1" --version 2>/dev/null | sed -n 's/^QEMU emulator version \([0-9]*\)\..*/\1/p'; }
+# shellcheck source=SCRIPTDIR/lib-qemu-version.sh disable=SC1091 # followed when linted together (make lint) or with -x
+. "$(dirname "${BASH_SOURCE[0]}")/lib-qemu-version.sh"
+qemu_major() { qemu_version "$1" 2>/dev/null | sed -n 's/\..*//p'; }
 qemu_ok() { [ -x "$1" ] && [ "$(qemu_major "$1")" -ge "$QEMU_MIN_MAJOR" ] 2>/dev/null; }
 sysq=$(command -v qemu-system-x86_64 || true)
 if [ -n "${PROCKILL_QEMU:-}" ]; then
