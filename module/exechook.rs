@@ -57,16 +57,16 @@ static HOOKS: [Atomic<*const ExecHook>; MAX_HOOKS] =
 
 /// An established hook; dropping it disestablishes the hook.
 pub(crate) struct Registration {
-    slot: usize,
+    slot: &'static Atomic<*const ExecHook>,
 }
 
 /// Establishes `hook`: from now on it runs at every exec. `EBUSY` when all
 /// slots are taken.
 pub(crate) fn establish(hook: &'static ExecHook) -> Result<Registration> {
     let new: *const ExecHook = hook;
-    for (slot, h) in HOOKS.iter().enumerate() {
+    for slot in &HOOKS {
         // Release: a `run` that sees the pointer sees the hook it points to.
-        if h.cmpxchg(core::ptr::null(), new, Release).is_ok() {
+        if slot.cmpxchg(core::ptr::null(), new, Release).is_ok() {
             return Ok(Registration { slot });
         }
     }
@@ -75,7 +75,7 @@ pub(crate) fn establish(hook: &'static ExecHook) -> Result<Registration> {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        HOOKS[self.slot].store(core::ptr::null(), Relaxed);
+        self.slot.store(core::ptr::null(), Relaxed);
     }
 }
 

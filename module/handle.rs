@@ -648,6 +648,20 @@ fn may_open_for_signals(
         || unsafe { bindings::ns_capable_noaudit(target_user_ns(task, rcu), CAP_KILL) }
 }
 
+/// `from_kuid_munged(ns, uid)`, with the initial namespace inline: its map
+/// is the identity for every uid but `INVALID_UID` (`init_user_ns`'s one
+/// extent, which no one can change), and most openers live in it.
+fn uid_munged(ns: *mut bindings::user_namespace, uid: bindings::kuid_t) -> bindings::uid_t {
+    // Only the address is taken; nothing is read.
+    let init = &raw mut bindings::init_user_ns;
+    if core::ptr::eq(ns, init) && uid.val != u32::MAX {
+        return uid.val;
+    }
+    // SAFETY: `ns` is the user namespace of a credential the caller holds,
+    // which holds `ns`.
+    unsafe { bindings::from_kuid_munged(ns, uid) }
+}
+
 /// A fixed buffer implementing `fmt::Write`, for the status text.
 struct TextBuf {
     buf: [u8; 512],
@@ -759,12 +773,8 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
     let cred = file_ref.cred().as_ptr();
     // SAFETY: `cred` is the opener's credential, held by the file; its
     // fields never change after it is committed.
-    let (opener_uid, si_uid_opener_ns) = unsafe {
-        (
-            (*cred).uid,
-            bindings::from_kuid_munged((*cred).user_ns, (*cred).uid),
-        )
-    };
+    let (opener_uid, opener_ns) = unsafe { ((*cred).uid, (*cred).user_ns) };
+    let si_uid_opener_ns = uid_munged(opener_ns, opener_uid);
     if writable {
         if !may {
             return Err(EPERM);

@@ -98,9 +98,18 @@ pub(crate) unsafe extern "C" fn prockill_revoke_param_set(
     if val.is_null() {
         return EINVAL.to_errno();
     }
-    // SAFETY: `val` is a valid NUL-terminated string (function safety requirement).
-    let s = unsafe { CStr::from_char_ptr(val) };
-    match Policy::parse(s.to_bytes()) {
+    // Longer than any policy name and its newline; a longer value is cut
+    // here and then matches none.
+    const MAX: usize = 16;
+    // SAFETY: `val` is a valid NUL-terminated string (function safety
+    // requirement); `strnlen` reads no further than its NUL or `MAX` bytes.
+    let len = unsafe { bindings::strnlen(val, MAX) };
+    // SAFETY: The `len` bytes before the NUL (or the first `MAX`) are part
+    // of the string, valid for the call and not written meanwhile. Not
+    // `CStr`, whose length computation brings an overflow check, and so a
+    // panic path, into the module.
+    let s = unsafe { core::slice::from_raw_parts(val.cast::<u8>(), len) };
+    match Policy::parse(s) {
         Some(p) => {
             MODULE_POLICY.store(p.to_uapi(), Relaxed);
             0

@@ -183,11 +183,15 @@ pub(crate) fn register(handle: ListArc<Handle>) -> Result {
     loop {
         let mut procs = b.procs.lock();
         if let Some(entry) = procs.tree.get_mut(&key) {
-            if entry.foreign + foreign > MAX_FOREIGN {
+            let Some(count) = entry
+                .foreign
+                .checked_add(foreign)
+                .filter(|&n| n <= MAX_FOREIGN)
+            else {
                 return Err(EMFILE);
-            }
+            };
             let was_idle = entry.handles.is_empty();
-            entry.foreign += foreign;
+            entry.foreign = count;
             entry.handles.push_back(handle);
             if was_idle {
                 // INVARIANT: The idle entry has a handle again.
@@ -229,7 +233,9 @@ pub(crate) fn unregister(handle: &Handle) -> Option<ListArc<Handle>> {
     // (`register` is called once per handle, with `handle.key()`).
     let removed = unsafe { entry.handles.remove(handle) };
     if removed.is_some() {
-        entry.foreign -= usize::from(handle.foreign());
+        // `register` counted the handle if it is foreign, so this does not
+        // go below zero; saturating rather than checked: no panic path.
+        entry.foreign = entry.foreign.saturating_sub(usize::from(handle.foreign()));
     }
     let emptied = removed.is_some() && entry.handles.is_empty();
     let mut node = None;

@@ -149,26 +149,37 @@ pub fn parse_general(input: &[u8]) -> Result<u32, ParseError> {
     if input.contains(&0) {
         return Err(ParseError::Nul);
     }
-    let mut start = 0;
-    let mut end = input.len();
-    while start < end && is_space(input[start]) {
-        start += 1;
-    }
-    while end > start && is_space(input[end - 1]) {
-        end -= 1;
-    }
-    let token = &input[start..end];
-    if token.is_empty() {
+    // No indexing: the module's object code has no panic path (a lint
+    // test checks it), and slicing by hand would add bounds checks.
+    let token = trim(input);
+    let Some(first) = token.first() else {
         return Err(ParseError::Empty);
-    }
+    };
     if token.iter().any(|&b| is_space(b)) {
         return Err(ParseError::SeveralTokens);
     }
-    if token[0].is_ascii_digit() {
+    if first.is_ascii_digit() {
         return parse_number(token);
     }
     let name = token.strip_prefix(b"SIG").unwrap_or(token);
     parse_name(name)
+}
+
+/// `input` without its leading and trailing white space.
+fn trim(mut input: &[u8]) -> &[u8] {
+    while let [b, rest @ ..] = input {
+        if !is_space(*b) {
+            break;
+        }
+        input = rest;
+    }
+    while let [rest @ .., b] = input {
+        if !is_space(*b) {
+            break;
+        }
+        input = rest;
+    }
+    input
 }
 
 /// Decimal digits only; the value must be at most [`SIG_MAX`].
