@@ -252,10 +252,12 @@ pub(crate) struct Handle {
     exec_gen: u64,
     opener_tgid: bindings::pid_t,
     opener_uid: bindings::kuid_t,
-    /// `opener_uid` in the opener's own user namespace: the `si_uid` of
-    /// every write made from that namespace, computed once.
+    /// `opener_uid` in the opener's own user namespace (`from_kuid()`, so
+    /// `-1` if unmapped): the `si_uid` of every write made from that
+    /// namespace, computed once.
     si_uid_opener_ns: bindings::uid_t,
-    /// The handle's own policy (a `Policy` as UAPI number); only grows.
+    /// The handle's own policy (a `Policy` as UAPI number); only grows
+    /// (`set_policy`'s compare-and-exchange).
     policy: Atomic<u32>,
     /// `REVOKE_NONE`, or why an exec revoked the handle; set once.
     revoked: Atomic<u32>,
@@ -382,12 +384,23 @@ impl Handle {
     /// A revoked handle answers `EIO` forever, even once the target is gone.
     /// `queued` carries a `sigqueue(3)` value (`PROCKILL_IOC_SEND_VALUE`).
     fn send(&self, file: &LocalFile, sig: u32, queued: Option<i32>) -> Result {
+        // The writer must see the target: its active pid namespace is the
+        // target's or an ancestor of it, as `pidfd_send_signal()` requires
+        // (`access_pidfd_pidns()`), with the same `EINVAL`. Otherwise `si_pid`
+        // (the writer's pid in its own namespace) would name another process
+        // to the receiver, and a writer in a sibling namespace would send as
+        // if from an ancestor (`send_signal_locked()`'s `force`).
+        if self.pid_in_caller_ns() == 0 {
+            return Err(EINVAL);
+        }
         loop {
             let rcu = rcu::read_lock();
             let task = self.pid.task_rcu(&rcu).ok_or_else(|| self.gone_errno())?;
             // The LSMs first, under RCU and not under the siglock, where
             // `check_kill_permission()` asks them too.
-            if let Err(e) = lsm_may_signal(file, task, sig, self.si_uid_opener_ns, queued.as_ref())
+            let ty = self.kind.pid_type();
+            if let Err(e) =
+                lsm_may_signal(file, task, ty, sig, self.si_uid_opener_ns, queued.as_ref())
             {
                 // A revoked or gone handle says so, whatever the LSMs say.
                 self.usable(task)?;
@@ -474,11 +487,21 @@ impl Handle {
         if self.revoked_reason().is_some() {
             return Err(EIO);
         }
-        if new < self.effective_policy() {
-            return Err(EPERM);
+        // A compare-and-exchange, not a check then a store: two threads may
+        // set the policy of one file at once (the exec lock is shared), and
+        // a store of the laxer of two policies after the stricter one would
+        // lower it.
+        let mut cur = self.policy.load(Relaxed);
+        loop {
+            let handle_policy = Policy::from_uapi(cur).unwrap_or(Policy::Exec);
+            if new < core::cmp::max(policy::module_policy(), handle_policy) {
+                return Err(EPERM);
+            }
+            match self.policy.cmpxchg(cur, new.to_uapi(), Relaxed) {
+                Ok(_) => return Ok(()),
+                Err(now) => cur = now,
+            }
         }
-        self.policy.store(new.to_uapi(), Relaxed);
-        Ok(())
     }
 
     /// The handle's state and effective policy, read once, with the
@@ -539,9 +562,11 @@ impl Handle {
 /// credentials are read.
 fn may_signal(file: &LocalFile, task: &Task, rcu: &rcu::Guard) -> bool {
     uid_may_signal(file.cred(), task, rcu)
-        // SAFETY: `file` and the target's `user_ns` (under `rcu`) are valid;
-        // `file_ns_capable` does not sleep (`kill_ok_by_cred()` calls
-        // `ns_capable()` under RCU too).
+        // SAFETY: `file` and the target's `user_ns` (under `rcu`) are valid.
+        // `send` calls this under the target's siglock, interrupts off,
+        // where `kill(2)` never asks: `file_ns_capable` asks the LSMs'
+        // `capable` hooks, which do not sleep (BPF's is not in bpf_lsm.c's
+        // sleepable set; SELinux and AppArmor audit with `GFP_ATOMIC`).
         || unsafe { bindings::file_ns_capable(file.as_ptr(), target_user_ns(task, rcu), CAP_KILL) }
 }
 
@@ -585,6 +610,7 @@ fn uid_may_signal(opener: &Credential, task: &Task, _rcu: &rcu::Guard) -> bool {
 fn lsm_may_signal(
     file: &LocalFile,
     task: &Task,
+    ty: bindings::pid_type,
     sig: u32,
     si_uid: bindings::uid_t,
     queued: Option<&i32>,
@@ -595,6 +621,7 @@ fn lsm_may_signal(
     let ret = unsafe {
         ffi::prockill_lsm_task_kill(
             task.as_ptr(),
+            ty,
             sig as c_int,
             file.cred().as_ptr(),
             si_uid,
@@ -614,6 +641,7 @@ fn lsm_may_signal(
 fn lsm_may_signal(
     _file: &LocalFile,
     _task: &Task,
+    _ty: bindings::pid_type,
     _sig: u32,
     _si_uid: bindings::uid_t,
     _queued: Option<&i32>,
@@ -648,18 +676,21 @@ fn may_open_for_signals(
         || unsafe { bindings::ns_capable_noaudit(target_user_ns(task, rcu), CAP_KILL) }
 }
 
-/// `from_kuid_munged(ns, uid)`, with the initial namespace inline: its map
-/// is the identity for every uid but `INVALID_UID` (`init_user_ns`'s one
-/// extent, which no one can change), and most openers live in it.
-fn uid_munged(ns: *mut bindings::user_namespace, uid: bindings::kuid_t) -> bindings::uid_t {
+/// `from_kuid(ns, uid)`, with the initial namespace inline: its map is the
+/// identity (`INVALID_UID` included: `(uid_t)-1` either way), from
+/// `init_user_ns`'s one extent, which no one can change; most openers live
+/// in it. Not munged: an unmapped uid must reach `send_signal_locked()` as
+/// `-1`, which it maps to the overflow uid, and not as 65534, which it would
+/// map through the writer's namespace (`pk_fill_siginfo()` in the glue).
+fn uid_in(ns: *mut bindings::user_namespace, uid: bindings::kuid_t) -> bindings::uid_t {
     // Only the address is taken; nothing is read.
     let init = &raw mut bindings::init_user_ns;
-    if core::ptr::eq(ns, init) && uid.val != u32::MAX {
+    if core::ptr::eq(ns, init) {
         return uid.val;
     }
     // SAFETY: `ns` is the user namespace of a credential the caller holds,
     // which holds `ns`.
-    unsafe { bindings::from_kuid_munged(ns, uid) }
+    unsafe { bindings::from_kuid(ns, uid) }
 }
 
 /// A fixed buffer implementing `fmt::Write`, for the status text.
@@ -774,13 +805,13 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
     // SAFETY: `cred` is the opener's credential, held by the file; its
     // fields never change after it is committed.
     let (opener_uid, opener_ns) = unsafe { ((*cred).uid, (*cred).user_ns) };
-    let si_uid_opener_ns = uid_munged(opener_ns, opener_uid);
+    let si_uid_opener_ns = uid_in(opener_ns, opener_uid);
     if writable {
         if !may {
             return Err(EPERM);
         }
         // What the LSMs say of a probe (signal 0), as for `kill(pid, 0)`.
-        lsm_may_signal(file_ref, &task, 0, si_uid_opener_ns, None)?;
+        lsm_may_signal(file_ref, &task, kind.pid_type(), 0, si_uid_opener_ns, None)?;
     }
     let thread = match kind {
         Kind::Process => ThreadId::none(),
@@ -915,8 +946,8 @@ unsafe extern "C" fn pk_poll(
 ) -> bindings::__poll_t {
     // SAFETY: `file` is an open kill node; the VFS holds it for the call.
     let h = unsafe { handle(file) };
-    // SAFETY: The wait queue lives in the struct pid, which the handle holds
-    // a reference on for as long as the file is open.
+    // SAFETY: The wait queue lives in the node's struct pid, which the file
+    // keeps while it is open: file -> dentry -> inode -> pid (`NodePid`).
     unsafe { bindings::poll_wait(file, h.pid.wait_queue(), table) };
     if let Some(g) = &h.group {
         // SAFETY: As above: `g` is counted by the handle. The exec hook

@@ -589,10 +589,20 @@ static void notrace pk_redirect_handler(unsigned long ip, unsigned long parent_i
 	ftrace_regs_set_instruction_pointer(fregs, to);
 }
 
+/*
+ * FTRACE_OPS_FL_PERMANENT, as livepatch sets it: until 7.3, root could write
+ * 0 to the sysctl kernel.ftrace_enabled, which takes every ftrace call site
+ * out (FTRACE_DISABLE_CALLS) unless a permanent ops is registered. The nodes
+ * would stay (the dcache keeps them) while no exec revoked a handle any
+ * more, and ThreadId's soundness rests on the exec hook running at every
+ * exec (docs/exec-hook.md §6). With the flag the sysctl fails (EBUSY) while
+ * the module is loaded, and a load while ftrace is off fails. 7.3 no longer
+ * lets the sysctl disable anything (EOPNOTSUPP); the flag costs nothing.
+ */
 #ifdef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
-#define PK_FTRACE_FLAGS 0
+#define PK_FTRACE_FLAGS FTRACE_OPS_FL_PERMANENT
 #else
-#define PK_FTRACE_FLAGS FTRACE_OPS_FL_SAVE_REGS
+#define PK_FTRACE_FLAGS (FTRACE_OPS_FL_PERMANENT | FTRACE_OPS_FL_SAVE_REGS)
 #endif
 
 static struct ftrace_ops pk_redirect_ops = {
@@ -711,7 +721,7 @@ static int pk_hook(void)
 	 */
 	ret = register_ftrace_function(&pk_redirect_ops);
 	if (ret) {
-		pr_err("prockill: not loaded: cannot redirect procfs lookup and readdir (%d): another IPMODIFY ftrace user (a livepatch?) owns one of proc_tgid_base_lookup, proc_tid_base_lookup, proc_tgid_base_readdir, proc_tid_base_readdir\n",
+		pr_err("prockill: not loaded: cannot redirect procfs lookup and readdir (%d): another IPMODIFY ftrace user (a livepatch?) owns one of proc_tgid_base_lookup, proc_tid_base_lookup, proc_tgid_base_readdir, proc_tid_base_readdir, or ftrace is off (sysctl kernel.ftrace_enabled)\n",
 		       ret);
 		goto fail;
 	}
@@ -870,25 +880,34 @@ void prockill_sighand_barrier(void)
 }
 
 /*
- * The siginfo of a kill-node signal, as kill(2) (PIDTYPE_TGID) or tgkill(2)
- * (PIDTYPE_PID) would build it: si_code SI_USER, si_pid the writer, si_uid
- * the real uid of @opener seen from the writer's user namespace
- * (send_signal_locked() translates both for the target), as
- * prepare_kill_siginfo() does for pidfd_send_signal(); the open computed the
- * common case, a writer in the opener's user namespace, once (@uid_opener_ns
- * is from_kuid_munged(opener->user_ns, opener->uid)).
+ * The siginfo of a kill-node signal, as prepare_kill_siginfo() builds it for
+ * pidfd_send_signal(): si_code SI_USER for a process (PIDTYPE_TGID, as
+ * kill(2)) and SI_TKILL for a thread (PIDTYPE_PID, as tgkill(2)), si_pid the
+ * writer in its own pid namespace, si_uid the real uid of @opener in the
+ * writer's user namespace. send_signal_locked() then maps si_uid from the
+ * writer's user namespace into the target's, and zeroes si_pid when the
+ * writer is not visible in the target's pid namespace; it does not translate
+ * si_pid, so the write path first refuses (EINVAL) a writer whose pid
+ * namespace does not see the target (a descendant's pid would be a number
+ * of the writer's namespace), as pidfd_send_signal() does.
+ * An opener's uid that the writer's user namespace does not map is
+ * (uid_t)-1, which send_signal_locked() turns into INVALID_UID and then the
+ * overflow uid: not from_kuid_munged()'s 65534, which it would map back
+ * through the writer's namespace to whatever uid 65534 is there. The open
+ * computed the common case, a writer in the opener's user namespace, once
+ * (@uid_opener_ns is from_kuid(opener->user_ns, opener->uid)).
  */
-static void pk_fill_siginfo(struct kernel_siginfo *info, int sig, const struct cred *opener,
-			    uid_t uid_opener_ns)
+static void pk_fill_siginfo(struct kernel_siginfo *info, int sig, enum pid_type type,
+			    const struct cred *opener, uid_t uid_opener_ns)
 {
 	struct user_namespace *ns = current_user_ns();
 
 	clear_siginfo(info);
 	info->si_signo = sig;
 	info->si_errno = 0;
-	info->si_code = SI_USER;
+	info->si_code = type == PIDTYPE_PID ? SI_TKILL : SI_USER;
 	info->si_pid = task_tgid_vnr(current);
-	info->si_uid = ns == opener->user_ns ? uid_opener_ns : from_kuid_munged(ns, opener->uid);
+	info->si_uid = ns == opener->user_ns ? uid_opener_ns : from_kuid(ns, opener->uid);
 }
 
 /*
@@ -905,7 +924,7 @@ int prockill_send_signal_locked(struct task_struct *task, enum pid_type type, in
 {
 	struct kernel_siginfo info;
 
-	pk_fill_siginfo(&info, sig, opener, uid_opener_ns);
+	pk_fill_siginfo(&info, sig, type, opener, uid_opener_ns);
 	return pk_send_signal_locked(sig, &info, task, type);
 }
 
@@ -920,7 +939,7 @@ int prockill_send_queued_locked(struct task_struct *task, enum pid_type type, in
 {
 	struct kernel_siginfo info;
 
-	pk_fill_siginfo(&info, sig, opener, uid_opener_ns);
+	pk_fill_siginfo(&info, sig, type, opener, uid_opener_ns);
 	info.si_code = SI_QUEUE;
 	info.si_int = value;
 	return pk_send_signal_locked(sig, &info, task, type);
@@ -941,12 +960,12 @@ int prockill_send_queued_locked(struct task_struct *task, enum pid_type type, in
  * With @value (PROCKILL_IOC_SEND_VALUE), the LSMs see the siginfo that will
  * be sent: SI_QUEUE and *@value, as sigqueue(3)'s own check would.
  */
-int prockill_lsm_task_kill(struct task_struct *task, int sig, const struct cred *opener,
-			   uid_t uid_opener_ns, const int *value)
+int prockill_lsm_task_kill(struct task_struct *task, enum pid_type type, int sig,
+			   const struct cred *opener, uid_t uid_opener_ns, const int *value)
 {
 	struct kernel_siginfo info;
 
-	pk_fill_siginfo(&info, sig, opener, uid_opener_ns);
+	pk_fill_siginfo(&info, sig, type, opener, uid_opener_ns);
 	if (value) {
 		info.si_code = SI_QUEUE;
 		info.si_int = *value;

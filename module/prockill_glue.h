@@ -32,8 +32,8 @@ int prockill_send_signal_locked(struct task_struct *task, enum pid_type type, in
 				const struct cred *opener, uid_t uid_opener_ns);
 int prockill_send_queued_locked(struct task_struct *task, enum pid_type type, int sig,
 				const struct cred *opener, uid_t uid_opener_ns, int value);
-int prockill_lsm_task_kill(struct task_struct *task, int sig, const struct cred *opener,
-			   uid_t uid_opener_ns, const int *value);
+int prockill_lsm_task_kill(struct task_struct *task, enum pid_type type, int sig,
+			   const struct cred *opener, uid_t uid_opener_ns, const int *value);
 size_t prockill_c_offsetof(unsigned int field);
 void prockill_trace_revoke(pid_t target, pid_t opener, uid_t opener_uid, u32 reason,
 			   u64 exec_gen_open, u64 exec_gen_now);

@@ -83,9 +83,10 @@ mod ffi {
         pub(crate) fn prockill_inflight_enter() -> c_ulong;
         /// Leaves what `prockill_inflight_enter` entered (same task).
         pub(crate) fn prockill_inflight_leave(token: c_ulong);
-        /// Sends `sig` with `si_code` `SI_USER`, `si_pid` the caller and
-        /// `si_uid` the real uid of `opener` (`uid_opener_ns` when the
-        /// caller is in `opener`'s user namespace), to the process
+        /// Sends `sig` with `si_code` `SI_USER` (`SI_TKILL` to a thread),
+        /// `si_pid` the caller and `si_uid` the real uid of `opener`
+        /// (`uid_opener_ns` when the caller is in `opener`'s user
+        /// namespace), to the process
         /// (`PIDTYPE_TGID`) or thread (`PIDTYPE_PID`) of `task`. Does no
         /// permission check. The caller must hold `task`'s siglock
         /// (a `refs::SigLockGuard` of `task`).
@@ -112,6 +113,7 @@ mod ffi {
         #[cfg(CONFIG_SECURITY)]
         pub(crate) fn prockill_lsm_task_kill(
             task: *mut bindings::task_struct,
+            type_: bindings::pid_type,
             sig: c_int,
             opener: *const bindings::cred,
             uid_opener_ns: bindings::uid_t,

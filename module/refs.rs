@@ -140,7 +140,8 @@ unsafe impl PidRef for NodePid {
 pub(crate) fn tgid_pid(task: &Task, _rcu: &rcu::Guard) -> Option<(u64, *const bindings::pid)> {
     // SAFETY: `task` is valid while borrowed, and so is its signal struct;
     // the slot is written under `tasklist_lock` by `__change_pid()` and read
-    // once here (`rcu_dereference()`).
+    // once here (a volatile read: `rcu_dereference()` without its lockdep
+    // check).
     let pid = unsafe {
         core::ptr::read_volatile(
             &(*(*task.as_ptr()).signal).pids[bindings::pid_type_PIDTYPE_TGID as usize],

@@ -125,13 +125,14 @@ def main():
                 continue
             iters2, per2 = profiles[other]
             d = {}
-            for k in set(per) | set(per2):
+            for k in sorted(set(per) | set(per2)):
                 a = per.get(k, (0, 0))
                 b = per2.get(k, (0, 0))
                 d[k] = (b[0] / iters2 - a[0] / iters, b[1] / iters2 - a[1] / iters)
             tot = (sum(v[0] for v in d.values()), sum(v[1] for v in d.values()))
             print(f"== {other} minus [not loaded]: {tot[0]:+,.1f} instructions, {tot[1]:+,.1f} blocks per iteration")
-            for k, (n, c) in sorted(d.items(), key=lambda kv: -abs(kv[1][0]))[:top]:
+            # Ties in name order: the output does not depend on the hash seed.
+            for k, (n, c) in sorted(d.items(), key=lambda kv: (-abs(kv[1][0]), kv[0]))[:top]:
                 if abs(n) >= 0.5:
                     print(f"   {n:+10,.1f} insn {c:+8,.1f} blk  {k}")
             print()

@@ -576,7 +576,8 @@ extern "C" fn on_probe(sig: i32, si: *mut libc::siginfo_t, _ctx: *mut libc::c_vo
 fn check_probe(sig: i32, code: i32, spid: i32) {
     let s = shm();
     count(Op::Delivered);
-    if code != libc::SI_USER || spid <= 0 {
+    // SI_USER from a process node, SI_TKILL from a thread node.
+    if !(code == libc::SI_USER || code == libc::SI_TKILL) || spid <= 0 {
         return;
     }
     let class = class_of(sig);

@@ -26,6 +26,7 @@ pub const TESTS: &[Test] = &[
     Test::new("node/lsm-landlock", lsm_landlock),
     Test::new("node/siginfo", siginfo),
     Test::new("node/user-namespace", user_namespace),
+    Test::new("node/unmapped-opener-uid", unmapped_opener_uid),
     Test::new("node/thread-directed", thread_directed),
     Test::new("node/dead-target", dead_target),
     Test::new("node/dead-thread", dead_thread),
@@ -812,8 +813,9 @@ fn lsm_landlock() -> TestResult {
     Ok(())
 }
 
-/// The receiver sees si_code SI_USER, si_uid the opener's uid and si_pid
-/// the writer's pid (not the opener's); pidfd_send_signal shows the caller.
+/// The receiver sees si_code SI_USER (SI_TKILL from a thread node), si_uid
+/// the opener's uid and si_pid the writer's pid (not the opener's);
+/// pidfd_send_signal shows the caller.
 fn siginfo() -> TestResult {
     let _m = pk::load("")?;
     let t = Target::spawn(Some((util::USER_UID, util::USER_UID, util::USER_UID)))?;
@@ -850,6 +852,16 @@ fn siginfo() -> TestResult {
     let own = pk::open_s(&node(t.pid()), libc::O_WRONLY)?;
     ensure_eq!(pk::write_fd(own.as_raw_fd(), b"USR1"), Ok(4));
     ensure_eq!(t.drain()?, vec![want(me, 0)]);
+    // A thread node sends as tgkill(2) does: SI_TKILL.
+    let th = pk::open_s(&tnode(t.pid(), t.pid()), libc::O_WRONLY)?;
+    ensure_eq!(pk::write_fd(th.as_raw_fd(), b"USR1"), Ok(4));
+    ensure_eq!(
+        t.drain()?,
+        vec![Got {
+            code: libc::SI_TKILL,
+            ..want(me, 0)
+        }]
+    );
     // pidfd_send_signal: the caller's identity.
     let pidfd = pk::pidfd_open(t.pid()).map_err(errno_name)?;
     ensure_eq!(
@@ -905,6 +917,53 @@ fn user_namespace() -> TestResult {
         (libc::SIGUSR1, libc::SI_USER, util::USER_UID)
     );
     ensure_eq!(root_t.pending()?, (0, 0));
+    Ok(())
+}
+
+/// A uid that the writer's user namespace does not map reaches the
+/// receiver as the overflow uid, never as another real uid. Root opens a
+/// node; a uid-1000 writer in a user namespace that maps only 65534 (to
+/// itself, 1000) writes through it. `send_signal_locked()` maps `si_uid`
+/// from the writer's namespace into the target's: the module used to fill
+/// in `from_kuid_munged()`'s 65534 for root, which that map turned into
+/// 1000, so the receiver saw the writer's uid where root's authority had
+/// sent the signal. Now it fills in `-1` (unmapped), which the kernel turns
+/// into the overflow uid.
+fn unmapped_opener_uid() -> TestResult {
+    let _m = pk::load("")?;
+    let t = Target::spawn(None)?;
+    let fd = pk::open_s(&node(t.pid()), libc::O_WRONLY)?;
+    let raw = fd.as_raw_fd();
+    util::as_user(move || {
+        // SAFETY: prctl(2) and unshare(2) with plain arguments.
+        unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 1) };
+        // SAFETY: unshare(2).
+        if unsafe { libc::unshare(libc::CLONE_NEWUSER) } < 0 {
+            return util::os_err("unshare(CLONE_NEWUSER)");
+        }
+        let w = |f: &str, v: &str| {
+            util::write_once(f, v.as_bytes()).map_err(|e| format!("write {f}: {}", errno_name(e)))
+        };
+        w("/proc/self/setgroups", "deny")?;
+        w("/proc/self/uid_map", &format!("65534 {} 1", util::USER_UID))?;
+        w("/proc/self/gid_map", &format!("65534 {} 1", util::USER_GID))?;
+        ensure_eq!(pk::write_fd(raw, b"USR1"), Ok(4));
+        Ok(())
+    })?;
+    let overflow: u32 = std::fs::read_to_string("/proc/sys/kernel/overflowuid")
+        .map_err(|e| format!("overflowuid: {e}"))?
+        .trim()
+        .parse()
+        .map_err(|e| format!("overflowuid: {e}"))?;
+    let got = t.drain()?;
+    eqm!(got.len(), 1, "{got:?}");
+    ensure!(
+        got[0].uid == overflow,
+        "si_uid {} (want the overflow uid {overflow}; {} is the writer's own uid)",
+        got[0].uid,
+        util::USER_UID
+    );
+    ensure_eq!((got[0].signo, got[0].code), (libc::SIGUSR1, libc::SI_USER));
     Ok(())
 }
 

@@ -28,7 +28,131 @@ pub const TESTS: &[Test] = &[
     )
     .timeout_secs(120),
     Test::new("soundness/exec-wakeups", exec_wakeups).timeout_secs(300),
+    Test::new("soundness/handle-limit", handle_limit).timeout_secs(180),
+    Test::new("soundness/pidns-writer", pidns_writer).timeout_secs(60),
+    Test::new("soundness/ftrace-off", ftrace_off).timeout_secs(60),
 ];
+
+/// Root cannot switch the exec hook off under the module: writing 0 to the
+/// sysctl `kernel.ftrace_enabled` fails while it is loaded (`EBUSY`: its
+/// ftrace ops are permanent, as livepatch's are; 7.3 refuses the sysctl
+/// altogether, `EOPNOTSUPP`), and an exec still revokes. Until 7.3 the
+/// sysctl took every ftrace call site out: the nodes stayed (cached
+/// dentries), no exec revoked a handle any more, and thread handles lost
+/// the hook their soundness rests on. Fails on the code before, on Debian's
+/// 7.2 kernel (the write succeeds; the test then turns ftrace back on).
+fn ftrace_off() -> TestResult {
+    const SYSCTL: &str = "/proc/sys/kernel/ftrace_enabled";
+    let _m = pk::load("revoke=exec")?;
+    if let Ok(n) = util::write_once(SYSCTL, b"0") {
+        let _ = util::write_once(SYSCTL, b"1");
+        return Err(format!(
+            "{SYSCTL}: writing 0 succeeded ({n} bytes) with the module loaded"
+        ));
+    }
+    let e = pk::Execer::spawn(30000)?;
+    let k = pk::open_s(&node(e.pid()), libc::O_RDWR)?;
+    e.exec_now()?;
+    ensure_eq!(pk::write_fd(k.as_raw_fd(), b"USR1"), Err(libc::EIO));
+    e.still_alive_after(100)?;
+    Ok(())
+}
+
+/// A process accepts at most 16384 handles in all (`MAX_HANDLES`). An exec
+/// walks its process's handles with its registry bucket's spinlock held,
+/// which the opens, closes and execs of other processes of the bucket wait
+/// for; only foreign handles were limited, so any user who may signal a
+/// process (its own, a set-uid program it started) could make that walk as
+/// long as its memory allowed. Root opens handles on its own process up to
+/// the cap: the next open is `EMFILE`, a close makes room, and another
+/// process is not limited by them. Fails on the code before the cap (the
+/// 16385th open succeeds).
+fn handle_limit() -> TestResult {
+    const LIMIT: usize = 16384;
+    let _m = pk::load("")?;
+    let t = pk::Target::spawn(None)?;
+    set_nofile((LIMIT + 256) as libc::rlim_t)?;
+    let path = node(t.pid());
+    let mut fds = Vec::with_capacity(LIMIT);
+    for i in 0..LIMIT {
+        let flags = if i % 2 == 0 {
+            libc::O_RDONLY
+        } else {
+            libc::O_WRONLY
+        };
+        fds.push(pk::open(&path, flags).map_err(|e| format!("open {i}: {}", errno_name(e)))?);
+    }
+    for flags in [libc::O_RDONLY, libc::O_WRONLY] {
+        let r = pk::open(&path, flags).map(drop);
+        ensure!(
+            r == Err(libc::EMFILE),
+            "open {LIMIT} (flags {flags}): {:?}, want EMFILE",
+            r.map_err(errno_name)
+        );
+    }
+    fds.pop();
+    fds.push(
+        pk::open(&path, libc::O_WRONLY)
+            .map_err(|e| format!("open after a close: {}", errno_name(e)))?,
+    );
+    let other = pk::Target::spawn(None)?;
+    let w = pk::open(&node(other.pid()), libc::O_WRONLY).map_err(errno_name)?;
+    ensure_eq!(pk::write_fd(w.as_raw_fd(), b"0"), Ok(1));
+    // The handles at the cap still work.
+    let last = fds.last().map(|f| f.as_raw_fd()).unwrap_or(-1);
+    ensure_eq!(pk::write_fd(last, b"USR1"), Ok(4));
+    ensure_eq!(t.drain_sigs()?, vec![libc::SIGUSR1]);
+    Ok(())
+}
+
+/// A node passed into a child pid namespace cannot signal out of it:
+/// `EINVAL` (write and ioctl), as `pidfd_send_signal()` answers for a pidfd
+/// there, and nothing arrives. The writer is pid 1 of its namespace; the
+/// module used to send, and the receiver saw `si_pid` 1 (a number of the
+/// writer's namespace, naming init in its own). In the same namespace the
+/// node works and `si_pid` is the writer.
+fn pidns_writer() -> TestResult {
+    let _m = pk::load("")?;
+    let t = pk::Target::spawn(None)?;
+    let w = pk::open(&node(t.pid()), libc::O_WRONLY).map_err(errno_name)?;
+    let pidfd = pk::pidfd_open(t.pid()).map_err(errno_name)?;
+    let (raw, praw) = (w.as_raw_fd(), pidfd.as_raw_fd());
+    util::fork_fn(move || {
+        // SAFETY: unshare(2).
+        if unsafe { libc::unshare(libc::CLONE_NEWPID) } < 0 {
+            return util::os_err("unshare(CLONE_NEWPID)");
+        }
+        util::fork_fn(move || {
+            // SAFETY: getpid(2).
+            ensure_eq!(unsafe { libc::getpid() }, 1);
+            ensure_eq!(pk::write_fd(raw, b"USR1"), Err(libc::EINVAL));
+            ensure_eq!(pk::write_fd(raw, b"0"), Err(libc::EINVAL));
+            ensure_eq!(
+                pk::ioc_send(raw, libc::SIGUSR2 as u32, 0),
+                Err(libc::EINVAL)
+            );
+            ensure_eq!(
+                pk::pidfd_send_signal(praw, libc::SIGUSR1),
+                Err(libc::EINVAL)
+            );
+            Ok(())
+        })?
+        .join(Duration::from_secs(20))
+    })?
+    .join(Duration::from_secs(30))?;
+    let got = t.drain()?;
+    ensure!(
+        got.is_empty(),
+        "signals arrived from a child namespace: {got:?}"
+    );
+    ensure_eq!(pk::write_fd(raw, b"USR1"), Ok(4));
+    let got = t.drain()?;
+    ensure_eq!(
+        got.iter().map(|g| (g.signo, g.pid)).collect::<Vec<_>>(),
+        vec![(libc::SIGUSR1, std::process::id() as i32)]
+    );
+    Ok(())
+}
 
 /// Issue 15's oops: as uid 1000, with SIGCHLD ignored (children are reaped
 /// as they exit), children are started that exit at once, while three
