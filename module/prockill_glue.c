@@ -40,6 +40,7 @@
 #include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/percpu-refcount.h>
 #include <linux/binfmts.h>
 #include <linux/pid.h>
 #include <linux/proc_fs.h>
@@ -177,14 +178,74 @@ void prockill_inflight_leave(unsigned long token)
 static bool pk_live;
 
 /*
+ * What keeps the module loaded while something points into it: every node
+ * dentry (its d_op, its inode's i_fop) and every listing in progress.
+ *
+ * While the module runs normally that is pk_users, a per-CPU count
+ * (percpu_ref): taking and dropping it changes this CPU's counter only, so
+ * building a node dentry (the first open of a process, every open with
+ * cache=N) writes no cache line that all CPUs write. All of pk_users holds
+ * one module reference, taken when the hooks go live (pk_hook()), so a
+ * plain rmmod fails (EAGAIN) as long as pk_users is live.
+ *
+ * Writing N to "cache", the step before rmmod, kills pk_users
+ * (percpu_ref_kill(): one atomic count from then on, and no new holder);
+ * when that count reaches zero (no node dentry and no listing left),
+ * pk_users_release() drops the module reference, and rmmod can succeed.
+ * From the kill until the module is loaded again, each new dentry and
+ * listing takes a module reference of its own (try_module_get(), which
+ * fails once rmmod has begun), as every node dentry did before pk_users.
+ *
+ * The live flag is read and written under the module's parameter lock
+ * (every "cache" write runs under it, and pk_hook() takes it).
+ */
+static struct percpu_ref pk_users;
+static bool pk_users_live;
+
+/*
+ * Why C: a percpu_ref release callback (no Rust bindings for percpu_ref).
+ * Runs where the last holder drops pk_users after the kill: a dput, the
+ * end of a listing, or the RCU callback that completes the kill. Only the
+ * return runs after module_put(), which pk_unhook()'s synchronize_rcu() and
+ * synchronize_rcu_tasks() wait out (an RCU callback runs with bottom halves
+ * off, a read-side section of RCU).
+ */
+static void pk_users_release(struct percpu_ref *ref)
+{
+	module_put(THIS_MODULE);
+}
+
+/* d_fsdata of a node dentry that holds pk_users (else: a module reference). */
+#define PK_HOLDS_USERS ((void *)1)
+
+/*
+ * Takes what keeps the module loaded: pk_users while it is live (*users is
+ * then true), else a module reference. False once rmmod has begun.
+ */
+static bool pk_hold(bool *users)
+{
+	*users = percpu_ref_tryget_live(&pk_users);
+	return *users || try_module_get(THIS_MODULE);
+}
+
+/* Drops what pk_hold() took. */
+static void pk_unhold(bool users)
+{
+	if (users)
+		percpu_ref_put(&pk_users);
+	else
+		module_put(THIS_MODULE);
+}
+
+/*
  * Why C: d_release is a dentry operation (no Rust binding for dcache).
- * Drops the module reference the dentry took in pk_instantiate(); only
+ * Drops what the dentry took in pk_instantiate() (pk_hold()); only
  * non-sleeping code runs after it, which pk_unhook()'s final
  * synchronize_rcu_tasks() waits out.
  */
 static void pk_d_release(struct dentry *dentry)
 {
-	module_put(THIS_MODULE);
+	pk_unhold(dentry->d_fsdata == PK_HOLDS_USERS);
 }
 
 /*
@@ -259,6 +320,11 @@ static int pk_cache_param_set(const char *val, const struct kernel_param *kp)
 	WRITE_ONCE(pk_cache, on);
 	if (on)
 		return 0;
+	/* Under the parameter lock, as pk_hook()'s write of pk_users_live. */
+	if (pk_users_live) {
+		pk_users_live = false;
+		percpu_ref_kill(&pk_users);
+	}
 	/*
 	 * A dput() that read Y in pk_d_delete() still holds that dentry's
 	 * d_lock, and adds it to the LRU before dropping it (retain_dentry()
@@ -274,6 +340,13 @@ static int pk_cache_param_set(const char *val, const struct kernel_param *kp)
 		return -ENODEV;
 	iterate_supers_type(proc, pk_shrink_sb, NULL);
 	module_put(proc->owner);	/* put_filesystem(), which is not exported */
+	/*
+	 * The kill's switch to one atomic count completes in an RCU callback,
+	 * which then drops the reference the switch held: once it has run, if
+	 * nothing else holds pk_users, pk_users_release() has dropped the
+	 * module reference, and an rmmod right after this write succeeds.
+	 */
+	rcu_barrier();
 	return 0;
 }
 
@@ -282,7 +355,7 @@ static const struct kernel_param_ops pk_cache_param_ops = {
 	.get = param_get_bool,
 };
 module_param_cb(cache, &pk_cache_param_ops, &pk_cache, 0644);
-MODULE_PARM_DESC(cache, "keep unused node dentries in the dcache (Y, default); N drops them, so that rmmod can succeed");
+MODULE_PARM_DESC(cache, "keep unused node dentries in the dcache (Y, default); writing N drops them and prepares rmmod");
 
 /*
  * Why C: builds a procfs inode with procfs' unexported helpers and attaches it
@@ -293,9 +366,10 @@ static struct dentry *pk_instantiate(struct dentry *dentry, struct task_struct *
 				     const void *ptr)
 {
 	struct inode *inode;
+	bool users;
 
 	/* Fails once rmmod has begun: then there is no node. */
-	if (!try_module_get(THIS_MODULE))
+	if (!pk_hold(&users))
 		return ERR_PTR(-ENOENT);
 
 	/*
@@ -305,13 +379,15 @@ static struct dentry *pk_instantiate(struct dentry *dentry, struct task_struct *
 	 */
 	inode = pk_proc_pid_make_inode(dentry->d_sb, task, S_IFREG | 0666);
 	if (!inode) {
-		module_put(THIS_MODULE);
+		pk_unhold(users);
 		return ERR_PTR(-ENOENT);
 	}
 	inode->i_fop = &prockill_fops;
 	inode->i_private = (void *)ptr;
 	pk_pid_update_inode(task, inode);
 	dont_mount(dentry);
+	/* A new dentry of ours: procfs does not use d_fsdata for it. */
+	dentry->d_fsdata = users ? PK_HOLDS_USERS : NULL;
 	/*
 	 * For a non-directory inode d_splice_alias_ops() cannot fail and always
 	 * installs @dentry with our ops, so d_release will drop the reference.
@@ -482,9 +558,10 @@ static bool pk_readdir_past_end(struct file *file, struct dir_context *ctx, long
  */
 static int pk_readdir_held(struct file *file, struct dir_context *ctx, readdir_fn orig, long kind)
 {
+	bool users;
 	int ret;
 
-	if (unlikely(!try_module_get(THIS_MODULE))) {
+	if (unlikely(!pk_hold(&users))) {
 		/*
 		 * A kernel thread that lists a directory (ksmbd serving a share,
 		 * an io worker) makes no system call that could be restarted,
@@ -496,7 +573,7 @@ static int pk_readdir_held(struct file *file, struct dir_context *ctx, readdir_f
 		return restart_syscall();
 	}
 	ret = pk_readdir(file, ctx, orig, kind);
-	module_put(THIS_MODULE);
+	pk_unhold(users);
 	return ret;
 }
 
@@ -732,6 +809,16 @@ static int pk_hook(void)
 		goto fail;
 	}
 	pk_exec_registered = true;
+	/*
+	 * The module reference that all of pk_users holds while it is live,
+	 * taken before any node can exist. Under the parameter lock: a
+	 * "cache=N" written during init either ran before (and found nothing
+	 * to kill: it must be written again before rmmod) or waits.
+	 */
+	kernel_param_lock(THIS_MODULE);
+	__module_get(THIS_MODULE);
+	pk_users_live = true;
+	kernel_param_unlock(THIS_MODULE);
 	/* Every redirection is live: nodes may appear from now on. */
 	smp_store_release(&pk_live, true);
 	return 0;
@@ -795,14 +882,26 @@ int prockill_glue_init(void)
 		pr_err("prockill: not loaded: procfs' pid_dentry_operations lacks d_revalidate or d_delete\n");
 		return -ENOENT;
 	}
-	return pk_hook();
+	ret = percpu_ref_init(&pk_users, pk_users_release, 0, GFP_KERNEL);
+	if (ret) {
+		pr_err("prockill: not loaded: no memory for its per-CPU count (%d)\n", ret);
+		return ret;
+	}
+	ret = pk_hook();
+	if (ret)
+		percpu_ref_exit(&pk_users);
+	return ret;
 }
 
-/* Why C: see pk_unhook(). */
+/*
+ * Why C: see pk_unhook(). rmmod began, so pk_users was killed and released
+ * (its module reference kept rmmod out until then), and nothing holds it.
+ */
 void prockill_glue_exit(void)
 {
 	pk_unhook();
 	pk_free_filters();
+	percpu_ref_exit(&pk_users);
 }
 
 /*

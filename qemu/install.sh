@@ -142,8 +142,9 @@ case $cmd in
         install -m 0644 "$KO" "$dest/prockill.ko"
         mkdir -p "$DESTDIR/etc/modprobe.d"
         cat >"$DESTDIR/etc/modprobe.d/prockill.conf" <<'CONF'
-# prockill: each cached /proc/<pid>/kill dentry holds a module reference;
-# cache=N drops them, so that modprobe -r can unload the module.
+# prockill: node dentries and listings hold the module through a per-CPU
+# count, which itself holds a module reference; writing cache=N ends that
+# count and drops the cached dentries, so that modprobe -r can unload it.
 remove prockill echo N > /sys/module/prockill/parameters/cache; /sbin/modprobe -r --ignore-remove prockill
 CONF
         do_depmod

@@ -133,9 +133,10 @@ fn insmod(params: &str) -> Res<()> {
     Ok(())
 }
 
-/// `cache` set to N (dropping the cached node dentries, each of which holds a
-/// module reference), then delete_module; retried while the module is still
-/// busy (a dentry in use is freed on its last dput).
+/// `cache` set to N (dropping the cached node dentries and ending the
+/// module's per-CPU count of them, which holds the module), then
+/// delete_module; retried while the module is still busy (a dentry in use
+/// is freed on its last dput).
 fn rmmod() -> Res<()> {
     std::fs::write("/sys/module/prockill/parameters/cache", "N")
         .map_err(|e| format!("cache=N: {e}"))?;

@@ -233,9 +233,11 @@ pub(crate) fn run(results: Option<&str>) -> Res<()> {
         &open_node,
     )?;
     // A node's first open on a process looks its name up and makes its
-    // dentry; with cache=N every open does.
-    std::fs::write("/sys/module/prockill/parameters/cache", "N")
-        .map_err(|e| format!("cache=N: {e}"))?;
+    // dentry; with cache=N every open does. Given at load, cache=N keeps
+    // the module's per-CPU count live (written later, it is the first step
+    // of an unload and ends it): the module is loaded again for this row.
+    rmmod()?;
+    insmod("cache=N")?;
     s.run(
         "lookup",
         "node",
@@ -243,8 +245,8 @@ pub(crate) fn run(results: Option<&str>) -> Res<()> {
         ITERS,
         &open_node,
     )?;
-    std::fs::write("/sys/module/prockill/parameters/cache", "Y")
-        .map_err(|e| format!("cache=Y: {e}"))?;
+    rmmod()?;
+    insmod("")?;
     let mpaths = targets.map(|p| cstr(&format!("/proc/{p}/{MISS_NAME}")));
     let lookup_miss = |t: usize, n: usize| {
         for _ in 0..n {

@@ -667,9 +667,10 @@ fn send_value_input() -> TestResult {
 /// The replacement readdir used to be only an SRCU reader, and unload's
 /// `synchronize_srcu()` then waited for the fault: `rmmod` hung in D state
 /// (a hung-task report after 120 s, a panic with `hung_task_panic=1`). Now
-/// a listing holds a module reference, as an open node does: `rmmod` fails
-/// with EAGAIN while it waits, the listing completes with "kill" in it once
-/// the fault is resolved, and `rmmod` succeeds after. Shown to fail on the
+/// a listing holds the module (its per-CPU count, begun before the unload's
+/// `cache=N`), as an open node does: `cache=N` and then `rmmod` fail with
+/// EAGAIN while it waits, the listing completes with "kill" in it once the
+/// fault is resolved, and `rmmod` succeeds after. Shown to fail on the
 /// module before the fix: `rmmod` had not returned after 5 s. SKIP on a
 /// kernel without userfaultfd (the debug and Debian kernels have it).
 fn readdir_blocked_unload() -> TestResult {
@@ -720,7 +721,12 @@ fn readdir_blocked_unload() -> TestResult {
     let (tx, rx) = std::sync::mpsc::channel();
     if fault.is_ok() {
         std::thread::spawn(move || {
-            let _ = tx.send(util::delete_module(util::MODULE_NAME));
+            // The unload's first step: the listing, begun before it, holds
+            // the module's per-CPU count, which no longer lets it go.
+            let r = util::write_once(util::CACHE_PARAM, b"N")
+                .map(drop)
+                .and_then(|()| util::delete_module(util::MODULE_NAME));
+            let _ = tx.send(r);
         });
     }
     let during = rx.recv_timeout(Duration::from_secs(5));
