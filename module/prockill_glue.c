@@ -25,7 +25,9 @@
  *     module! only has read-only integer parameters in 7.3.
  *
  * Unload safety (docs/procfs-glue.md explains it in full): every node dentry
- * holds a module reference that its d_release drops, so no dentry, inode or
+ * holds the module (pk_users, a per-CPU count that holds one module
+ * reference, or once an unload has begun a module reference of its own),
+ * which its d_release drops, so no dentry, inode or
  * open file can point into an unloaded module (an open file holds its
  * dentry, which is why prockill_fops needs no owner); and exit waits for
  * every task still running a redirected function before the module text
@@ -136,8 +138,8 @@ static int pk_resolve(void **slot, const char *name)
  * pk_unhook()). A lookup blocks only for a bounded time (an allocation).
  * SRCU-fast: a per-CPU counter increment on entry and exit, no shared cache
  * line is written and no full barrier is taken. A readdir may block without
- * bound (a page fault on the caller's buffer), so it holds a module
- * reference instead: pk_readdir_held().
+ * bound (a page fault on the caller's buffer), so it holds the module
+ * instead, as a dentry does: pk_readdir_held().
  */
 DEFINE_STATIC_SRCU_FAST(pk_srcu);
 
@@ -252,7 +254,7 @@ static void pk_d_release(struct dentry *dentry)
  * Why C: a dentry operation (no Rust binding for dcache). The dentry lets go
  * of its inode. Something else may hold the inode longer (an inotify or
  * fanotify mark, a Landlock rule: any user can watch a node), after the
- * dentry, and so the module reference, is gone; rmmod may then succeed.
+ * dentry, and so its hold on the module, is gone; rmmod may then succeed.
  * Nothing can open the inode any more (an open needs a path, i.e. a
  * dentry), but its i_fop would still point into the module: clear it, so
  * that no inode points into an unloaded module (a use would be a NULL
@@ -267,8 +269,8 @@ static void pk_d_iput(struct dentry *dentry, struct inode *inode)
 /*
  * Whether unused node dentries stay in the dcache (the "cache" parameter).
  * While they do, opening a node costs what opening /proc/<pid>/status
- * costs: no lookup, no new dentry or inode. Each of them holds a module
- * reference, so rmmod needs "cache" set to N first (which drops them).
+ * costs: no lookup, no new dentry or inode. Each of them holds the module
+ * (pk_hold()), so rmmod needs "cache" set to N first (which drops them).
  */
 static bool pk_cache = true;
 
@@ -304,9 +306,11 @@ static void pk_shrink_sb(struct super_block *sb, void *unused)
  * Why C: a writable module parameter (see prockill_revoke_param_set) that
  * drives the dcache. Writing N stops caching node dentries and drops the
  * unused ones in every procfs instance (shrink_dcache_sb() drops every
- * unused procfs dentry, which procfs rebuilds on demand), so that the
- * module references left are those of node dentries in use: open files,
- * O_PATH descriptors, lookups in progress. Then rmmod can succeed.
+ * unused procfs dentry, which procfs rebuilds on demand), and ends
+ * pk_users' per-CPU mode, so that what still holds the module is node
+ * dentries in use (open files, O_PATH descriptors, lookups in progress) and
+ * listings in progress. Then rmmod can succeed. N given to insmod (parsed
+ * before init) only turns caching off.
  */
 static int pk_cache_param_set(const char *val, const struct kernel_param *kp)
 {
@@ -544,16 +548,16 @@ static bool pk_readdir_past_end(struct file *file, struct dir_context *ctx, long
  * buffer, and a page fault there may wait without bound (a FUSE mapping
  * whose server never answers, a userfaultfd range nobody resolves). Any user
  * can arrange that, and unload would then wait in synchronize_srcu() for as
- * long: rmmod hung in D state. So a listing holds a module reference, as an
- * open file of a module does, and rmmod fails with EAGAIN instead while one
- * is in progress. When there is none to take (the module is going: rmmod has
+ * long: rmmod hung in D state. So a listing holds the module (pk_hold()),
+ * as a node dentry does, and rmmod fails with EAGAIN instead while one is
+ * in progress. When there is nothing to take (the module is going: rmmod has
  * begun and waits for this task in pk_unhook()), nothing has been listed:
  * the call is restarted (restart_syscall(): getdents64 returns its error,
  * and the return to user mode enters the system call again), and reaches
  * procfs' own function once unload has unhooked it.
  *
- * No SRCU: while the reference is held, rmmod cannot begin; before
- * try_module_get() and after module_put() nothing can block, and
+ * No SRCU: while the hold lasts, rmmod cannot begin; before pk_hold() and
+ * after pk_unhold() nothing can block, and
  * pk_unhook()'s synchronize_rcu_tasks() waits for a task preempted there.
  */
 static int pk_readdir_held(struct file *file, struct dir_context *ctx, readdir_fn orig, long kind)
@@ -734,14 +738,15 @@ static bool pk_exec_registered, pk_redirect_registered;
  * 2. synchronize_rcu_tasks(): every task that was redirected but had not
  *    yet entered pk_srcu has since passed a voluntary context switch, i.e.
  *    has entered it (it cannot block before pk_enter()); a redirected
- *    readdir has failed to take a module reference (the module is going)
+ *    readdir has failed to hold the module (the module is going)
  *    and left, or answered from past the end and left;
  * 3. synchronize_srcu(): wait for every reader (they can sleep, e.g. in a
  *    lookup);
  * 4. synchronize_rcu() and synchronize_rcu_tasks() again: the last
- *    instructions after pk_leave(), and after module_put() in pk_d_release()
- *    and pk_readdir_held(), are done, and RCU path walkers no longer look
- *    at pk_dentry_ops.
+ *    instructions after pk_leave(), after pk_unhold() in pk_d_release() and
+ *    pk_readdir_held() and after module_put() in pk_users_release() (an
+ *    RCU callback may run it), are done, and RCU path walkers no longer
+ *    look at pk_dentry_ops.
  */
 static void pk_unhook(void)
 {
@@ -989,24 +994,32 @@ void prockill_sighand_barrier(void)
  * si_pid, so the write path first refuses (EINVAL) a writer whose pid
  * namespace does not see the target (a descendant's pid would be a number
  * of the writer's namespace), as pidfd_send_signal() does.
- * An opener's uid that the writer's user namespace does not map is
- * (uid_t)-1, which send_signal_locked() turns into INVALID_UID and then the
- * overflow uid: not from_kuid_munged()'s 65534, which it would map back
- * through the writer's namespace to whatever uid 65534 is there. The open
- * computed the common case, a writer in the opener's user namespace, once
- * (@uid_opener_ns is from_kuid(opener->user_ns, opener->uid)).
+ * An opener's uid that the writer's user namespace does not map: when the
+ * target is in another user namespace, send_signal_locked() maps si_uid
+ * from the writer's into the target's, so it gets (uid_t)-1, which becomes
+ * INVALID_UID and then the overflow uid there (not from_kuid_munged()'s
+ * 65534, which that mapping would turn into whatever uid 65534 is in the
+ * writer's namespace); when the target is in the writer's, nothing maps it,
+ * so it gets the overflow uid itself, as kill(2) gives. The open computed
+ * the common case, a writer in the opener's user namespace, once
+ * (@uid_opener_ns is from_kuid(opener->user_ns, opener->uid)). @task is
+ * kept valid by the caller (RCU or a reference); its credentials are read
+ * under RCU.
  */
-static void pk_fill_siginfo(struct kernel_siginfo *info, int sig, enum pid_type type,
-			    const struct cred *opener, uid_t uid_opener_ns)
+static void pk_fill_siginfo(struct kernel_siginfo *info, struct task_struct *task, int sig,
+			    enum pid_type type, const struct cred *opener, uid_t uid_opener_ns)
 {
 	struct user_namespace *ns = current_user_ns();
+	uid_t uid = ns == opener->user_ns ? uid_opener_ns : from_kuid(ns, opener->uid);
 
+	if (uid == (uid_t)-1 && task_cred_xxx(task, user_ns) == ns)
+		uid = overflowuid;
 	clear_siginfo(info);
 	info->si_signo = sig;
 	info->si_errno = 0;
 	info->si_code = type == PIDTYPE_PID ? SI_TKILL : SI_USER;
 	info->si_pid = task_tgid_vnr(current);
-	info->si_uid = ns == opener->user_ns ? uid_opener_ns : from_kuid(ns, opener->uid);
+	info->si_uid = uid;
 }
 
 /*
@@ -1023,7 +1036,7 @@ int prockill_send_signal_locked(struct task_struct *task, enum pid_type type, in
 {
 	struct kernel_siginfo info;
 
-	pk_fill_siginfo(&info, sig, type, opener, uid_opener_ns);
+	pk_fill_siginfo(&info, task, sig, type, opener, uid_opener_ns);
 	return pk_send_signal_locked(sig, &info, task, type);
 }
 
@@ -1038,7 +1051,7 @@ int prockill_send_queued_locked(struct task_struct *task, enum pid_type type, in
 {
 	struct kernel_siginfo info;
 
-	pk_fill_siginfo(&info, sig, type, opener, uid_opener_ns);
+	pk_fill_siginfo(&info, task, sig, type, opener, uid_opener_ns);
 	info.si_code = SI_QUEUE;
 	info.si_int = value;
 	return pk_send_signal_locked(sig, &info, task, type);
@@ -1064,7 +1077,7 @@ int prockill_lsm_task_kill(struct task_struct *task, enum pid_type type, int sig
 {
 	struct kernel_siginfo info;
 
-	pk_fill_siginfo(&info, sig, type, opener, uid_opener_ns);
+	pk_fill_siginfo(&info, task, sig, type, opener, uid_opener_ns);
 	if (value) {
 		info.si_code = SI_QUEUE;
 		info.si_int = *value;

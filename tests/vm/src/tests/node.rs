@@ -928,7 +928,8 @@ fn user_namespace() -> TestResult {
 /// in `from_kuid_munged()`'s 65534 for root, which that map turned into
 /// 1000, so the receiver saw the writer's uid where root's authority had
 /// sent the signal. Now it fills in `-1` (unmapped), which the kernel turns
-/// into the overflow uid.
+/// into the overflow uid; and in the target's own namespace, where nothing
+/// maps it, the overflow uid itself.
 fn unmapped_opener_uid() -> TestResult {
     let _m = pk::load("")?;
     let t = Target::spawn(None)?;
@@ -964,7 +965,26 @@ fn unmapped_opener_uid() -> TestResult {
         util::USER_UID
     );
     ensure_eq!((got[0].signo, got[0].code), (libc::SIGUSR1, libc::SI_USER));
-    Ok(())
+    // Writer, opener and target in one user namespace that maps no uid:
+    // nothing maps si_uid on the way, and the receiver sees the overflow
+    // uid, as from kill(2), not the (uid_t)-1 that stands for "unmapped".
+    util::as_user(move || {
+        // SAFETY: unshare(2).
+        if unsafe { libc::unshare(libc::CLONE_NEWUSER) } < 0 {
+            return util::os_err("unshare(CLONE_NEWUSER)");
+        }
+        let t = Target::spawn(None)?;
+        let k = pk::open_s(&node(t.pid()), libc::O_WRONLY)?;
+        ensure_eq!(pk::write_fd(k.as_raw_fd(), b"USR1"), Ok(4));
+        let got = t.drain()?;
+        eqm!(got.len(), 1, "{got:?}");
+        ensure!(
+            got[0].uid == overflow,
+            "same unmapped namespace: si_uid {} (want the overflow uid {overflow})",
+            got[0].uid
+        );
+        Ok(())
+    })
 }
 
 /// A child with a second thread, both blocking every signal; returns the
