@@ -390,7 +390,8 @@ impl Handle {
         // (the writer's pid in its own namespace) would name another process
         // to the receiver, and a writer in a sibling namespace would send as
         // if from an ancestor (`send_signal_locked()`'s `force`).
-        if self.pid_in_caller_ns() == 0 {
+        // SAFETY: The node's pid is valid while the file is open (`NodePid`).
+        if !unsafe { ffi::prockill_pid_visible(self.pid.as_ptr()) } {
             return Err(EINVAL);
         }
         loop {

@@ -217,9 +217,6 @@ static void pk_users_release(struct percpu_ref *ref)
 	module_put(THIS_MODULE);
 }
 
-/* d_fsdata of a node dentry that holds pk_users (else: a module reference). */
-#define PK_HOLDS_USERS ((void *)1)
-
 /*
  * Takes what keeps the module loaded: pk_users while it is live (*users is
  * then true), else a module reference. False once rmmod has begun.
@@ -241,13 +238,21 @@ static void pk_unhold(bool users)
 
 /*
  * Why C: d_release is a dentry operation (no Rust binding for dcache).
- * Drops what the dentry took in pk_instantiate() (pk_hold()); only
- * non-sleeping code runs after it, which pk_unhook()'s final
+ * Drops what the dentry took in pk_instantiate() (pk_hold()): pk_users for
+ * a dentry with pk_dentry_ops_users, a module reference for one with
+ * pk_dentry_ops (the dentry's d_op says which, so the module writes
+ * nothing more into the dentry than the kernel does). Only non-sleeping
+ * code runs after the drop, which pk_unhook()'s final
  * synchronize_rcu_tasks() waits out.
  */
 static void pk_d_release(struct dentry *dentry)
 {
-	pk_unhold(dentry->d_fsdata == PK_HOLDS_USERS);
+	pk_unhold(false);
+}
+
+static void pk_d_release_users(struct dentry *dentry)
+{
+	pk_unhold(true);
 }
 
 /*
@@ -294,6 +299,13 @@ static struct dentry_operations pk_dentry_ops __ro_after_init = {
 	.d_delete = pk_d_delete,
 	.d_iput = pk_d_iput,
 	.d_release = pk_d_release,
+};
+
+/* The same, for a dentry that holds pk_users. */
+static struct dentry_operations pk_dentry_ops_users __ro_after_init = {
+	.d_delete = pk_d_delete,
+	.d_iput = pk_d_iput,
+	.d_release = pk_d_release_users,
 };
 
 /* Why C: iterate_supers_type()'s callback (no Rust bindings for the VFS). */
@@ -390,13 +402,11 @@ static struct dentry *pk_instantiate(struct dentry *dentry, struct task_struct *
 	inode->i_private = (void *)ptr;
 	pk_pid_update_inode(task, inode);
 	dont_mount(dentry);
-	/* A new dentry of ours: procfs does not use d_fsdata for it. */
-	dentry->d_fsdata = users ? PK_HOLDS_USERS : NULL;
 	/*
 	 * For a non-directory inode d_splice_alias_ops() cannot fail and always
-	 * installs @dentry with our ops, so d_release will drop the reference.
+	 * installs @dentry with our ops, so its d_release will drop the hold.
 	 */
-	return pk_d_splice_alias_ops(inode, dentry, &pk_dentry_ops);
+	return pk_d_splice_alias_ops(inode, dentry, users ? &pk_dentry_ops_users : &pk_dentry_ops);
 }
 
 static __always_inline bool pk_is_kill(const struct dentry *dentry)
@@ -882,6 +892,7 @@ int prockill_glue_init(void)
 		if (pk_resolve(pk_redirects[i].orig, pk_redirects[i].name))
 			return -ENOENT;
 	pk_dentry_ops.d_revalidate = pk_pid_dentry_operations->d_revalidate;
+	pk_dentry_ops_users.d_revalidate = pk_dentry_ops.d_revalidate;
 	pk_pid_d_delete = pk_pid_dentry_operations->d_delete;
 	if (!pk_dentry_ops.d_revalidate || !pk_pid_d_delete) {
 		pr_err("prockill: not loaded: procfs' pid_dentry_operations lacks d_revalidate or d_delete\n");
@@ -907,6 +918,25 @@ void prockill_glue_exit(void)
 	pk_unhook();
 	pk_free_filters();
 	percpu_ref_exit(&pk_users);
+}
+
+/*
+ * Why C: ns_of_pid() and task_pid() are inline, and struct pid's numbers[]
+ * is a flexible array, none of which Rust has bindings for.
+ *
+ * Whether the current task's pid namespace sees @pid: it is the namespace
+ * of @pid or an ancestor of it, the rule of pidfd_send_signal()
+ * (access_pidfd_pidns()), and the test of pid_nr_ns(), inline: two loads
+ * on each side and no call, on every write. @pid is valid (the caller's
+ * node inode holds it), and so are the namespaces it was allocated in
+ * (a pid holds its namespace, which holds its parents); current's own pid
+ * changes only when current itself execs (de_thread()).
+ */
+bool prockill_pid_visible(struct pid *pid)
+{
+	struct pid_namespace *active = ns_of_pid(task_pid(current));
+
+	return active->level <= pid->level && pid->numbers[active->level].ns == active;
 }
 
 /*

@@ -22,6 +22,7 @@ int prockill_revoke_param_get(char *buffer, const struct kernel_param *kp);
 int prockill_glue_init(void);
 void prockill_glue_exit(void);
 struct pid *prockill_inode_pid_uncounted(const struct inode *inode);
+bool prockill_pid_visible(struct pid *pid);
 int prockill_get_user_u64(u64 *dst, const u64 __user *src);
 struct sighand_struct *prockill_lock_sighand(struct task_struct *task, unsigned long *flags);
 void prockill_unlock_sighand(struct sighand_struct *sighand, unsigned long flags);

@@ -62,6 +62,9 @@ mod ffi {
         pub(crate) fn prockill_inode_pid_uncounted(
             inode: *const bindings::inode,
         ) -> *mut bindings::pid;
+        /// Whether `current`'s pid namespace sees `pid` (the namespace of
+        /// `pid` or an ancestor). `pid` must be valid.
+        pub(crate) fn prockill_pid_visible(pid: *mut bindings::pid) -> bool;
         /// `get_user()` of 8 bytes at the user address `src` into `*dst`:
         /// 0, or `-EFAULT` (and `*dst` zeroed).
         pub(crate) fn prockill_get_user_u64(dst: *mut u64, src: *const u64) -> c_int;

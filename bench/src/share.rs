@@ -265,6 +265,48 @@ pub(crate) fn run(results: Option<&str>) -> Res<()> {
         ITERS,
         &lookup_miss,
     )?;
+    // procfs building an inode of its own each time, as the node's lookup
+    // does: an fd's entry under /proc/<tid>/fd, looked up once the fd is
+    // closed (ENOENT, which drops the stale entry) and again once it is back
+    // (a new dentry and inode: proc_fd_instantiate(), proc_pid_make_inode()).
+    let fd_inode = |t: usize, n: usize| {
+        let fdn = 900 + t as i32;
+        // SAFETY: gettid(2).
+        let tid = unsafe { libc::syscall(libc::SYS_gettid) };
+        let path = cstr(&format!("/proc/{tid}/fd/{fdn}"));
+        let null = open_raw(&cstr("/dev/null"), libc::O_RDONLY);
+        if null < 0 {
+            return os_err("open /dev/null");
+        }
+        // SAFETY: a plain struct for lstat(2) to fill.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        for _ in 0..n {
+            // SAFETY: closing our own fd number (not open the first time).
+            unsafe { libc::close(fdn) };
+            // SAFETY: valid C string and buffer.
+            if unsafe { libc::lstat(path.as_ptr(), &mut st) } == 0 || errno() != libc::ENOENT {
+                return Err("lstat of a closed fd's /proc entry: not ENOENT".into());
+            }
+            // SAFETY: dup2(2) of our own fd.
+            if unsafe { libc::dup2(null, fdn) } != fdn {
+                return os_err("dup2");
+            }
+            // SAFETY: valid C string and buffer.
+            if unsafe { libc::lstat(path.as_ptr(), &mut st) } != 0 {
+                return os_err("lstat of an fd's /proc entry");
+            }
+        }
+        close(fdn);
+        close(null);
+        Ok(())
+    };
+    s.run(
+        "lookup",
+        "anchor",
+        "procfs builds an inode: lstat /proc/<tid>/fd/N, N closed then reopened",
+        ITERS,
+        &fd_inode,
+    )?;
     s.run("open", "anchor", "pidfd_open + close", ITERS, &open_pidfd)?;
     s.run(
         "open",

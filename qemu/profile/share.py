@@ -25,11 +25,15 @@ Verdict per kind (open + close with the node's dentry cached; a node
 looked up each time, as a first open on a process; send; exec): PASS if no
 per-operation line of a node section is written by the module (the
 store's function or the one it returns to in [prockill], or its ftrace
-trampoline) and each shares a writer, the pair or a function of its frames
+trampoline, on both vCPUs: a module store on one vCPU only is that CPU's
+per-CPU data, e.g. a percpu_ref counter that the percpu allocator packed
+beside another object's, which fork initialises on every CPU) and each
+shares a writer, the pair or a function of its frames
 other than a lock primitive, with a line both CPUs wrote in some anchor
 section of the same kind (pidfd_open, open of /proc/<pid>/status, a stat
-of a missing /proc/<pid> entry, pidfd_send_signal, an exec without the
-module); MISS otherwise, naming the lines. The fixmap (the local APIC's
+of a missing /proc/<pid> entry, a /proc/<tid>/fd/N entry procfs builds
+anew, pidfd_send_signal, an exec without the module); MISS otherwise,
+naming the lines. The fixmap (the local APIC's
 per-CPU registers at one address) is left out.
 
 --md FILE writes the table docs/benchmarks.md includes (qemu/bench.sh) and
@@ -148,7 +152,7 @@ def analyse(sections, lines, syms, minrate, mintransfers):
             both = sorted(stores, reverse=True)[:2]
             rate = min(both) / iters
             keys, funcs = set(), set()
-            module = False
+            module_vcpus = set()
             agg = {}
             for w in writers:
                 if w[1] is None:
@@ -157,9 +161,17 @@ def analyse(sections, lines, syms, minrate, mintransfers):
                 keys.add(k)
                 chain = [syms.func(w[1]), syms.func(w[2]), syms.func(w[3])]
                 # The store's function or the one it returns to.
-                module |= any(is_module(c) for c in chain[:2])
+                if any(is_module(c) for c in chain[:2]):
+                    module_vcpus.add(w[0])
                 funcs |= {c for c in chain if c not in ("?", "[user]") and not PRIMITIVE.match(c)}
                 agg[tuple(chain)] = agg.get(tuple(chain), 0) + w[4]
+            # The module shares the line only if both CPUs' module code
+            # wrote it. A line only one CPU's module code writes, and the
+            # other CPU's kernel code, is that CPU's own data of the module
+            # beside the kernel's (per-CPU counters: the percpu allocator
+            # packs small objects, and fork initialises every CPU's copy of
+            # a new mm's per-CPU data); its kernel writers are judged as any.
+            module = len(module_vcpus) >= 2
             rec = dict(addr=addr, where=syms.where(addr), transfers=transfers, stores=stores,
                        rate=rate, keys=keys, funcs=funcs, module=module, chains=agg)
             hot = rate >= minrate and transfers / iters >= mintransfers
