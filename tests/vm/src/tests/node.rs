@@ -882,19 +882,7 @@ fn user_namespace() -> TestResult {
     let user_t = Target::spawn(Some((util::USER_UID, util::USER_UID, util::USER_UID)))?;
     let (rp, up) = (root_t.pid(), user_t.pid());
     util::as_user(move || {
-        // The uid change made us non-dumpable: /proc/self would be root's.
-        // SAFETY: prctl(2) and unshare(2) with plain arguments.
-        unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 1) };
-        // SAFETY: unshare(2).
-        if unsafe { libc::unshare(libc::CLONE_NEWUSER) } < 0 {
-            return util::os_err("unshare(CLONE_NEWUSER)");
-        }
-        let w = |f: &str, v: &str| {
-            util::write_once(f, v.as_bytes()).map_err(|e| format!("write {f}: {}", errno_name(e)))
-        };
-        w("/proc/self/setgroups", "deny")?;
-        w("/proc/self/uid_map", &format!("0 {} 1", util::USER_UID))?;
-        w("/proc/self/gid_map", &format!("0 {} 1", util::USER_GID))?;
+        enter_user_namespace(0)?;
         // SAFETY: geteuid(2).
         ensure_eq!(unsafe { libc::geteuid() }, 0);
         ensure_eq!(pk::kill(rp, 0), Err(libc::EPERM));
@@ -920,6 +908,31 @@ fn user_namespace() -> TestResult {
     Ok(())
 }
 
+/// As the unprivileged user: a new user namespace in which `inside` is the
+/// user's uid and gid (one line of each map, no setgroups).
+fn enter_user_namespace(inside: u32) -> TestResult {
+    // The uid change made us non-dumpable: /proc/self would be root's.
+    // SAFETY: prctl(2) with plain arguments.
+    unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 1) };
+    // SAFETY: unshare(2).
+    if unsafe { libc::unshare(libc::CLONE_NEWUSER) } < 0 {
+        return util::os_err("unshare(CLONE_NEWUSER)");
+    }
+    let w = |f: &str, v: &str| {
+        util::write_once(f, v.as_bytes()).map_err(|e| format!("write {f}: {}", errno_name(e)))
+    };
+    w("/proc/self/setgroups", "deny")?;
+    w(
+        "/proc/self/uid_map",
+        &format!("{inside} {} 1", util::USER_UID),
+    )?;
+    w(
+        "/proc/self/gid_map",
+        &format!("{inside} {} 1", util::USER_GID),
+    )?;
+    Ok(())
+}
+
 /// A uid that the writer's user namespace does not map reaches the
 /// receiver as the overflow uid, never as another real uid. Root opens a
 /// node; a uid-1000 writer in a user namespace that maps only 65534 (to
@@ -936,18 +949,7 @@ fn unmapped_opener_uid() -> TestResult {
     let fd = pk::open_s(&node(t.pid()), libc::O_WRONLY)?;
     let raw = fd.as_raw_fd();
     util::as_user(move || {
-        // SAFETY: prctl(2) and unshare(2) with plain arguments.
-        unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 1) };
-        // SAFETY: unshare(2).
-        if unsafe { libc::unshare(libc::CLONE_NEWUSER) } < 0 {
-            return util::os_err("unshare(CLONE_NEWUSER)");
-        }
-        let w = |f: &str, v: &str| {
-            util::write_once(f, v.as_bytes()).map_err(|e| format!("write {f}: {}", errno_name(e)))
-        };
-        w("/proc/self/setgroups", "deny")?;
-        w("/proc/self/uid_map", &format!("65534 {} 1", util::USER_UID))?;
-        w("/proc/self/gid_map", &format!("65534 {} 1", util::USER_GID))?;
+        enter_user_namespace(65534)?;
         ensure_eq!(pk::write_fd(raw, b"USR1"), Ok(4));
         Ok(())
     })?;
