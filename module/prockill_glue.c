@@ -756,7 +756,7 @@ static bool pk_exec_registered, pk_redirect_registered;
  *    instructions after pk_leave(), after pk_unhold() in pk_d_release() and
  *    pk_readdir_held() and after module_put() in pk_users_release() (an
  *    RCU callback may run it), are done, and RCU path walkers no longer
- *    look at pk_dentry_ops.
+ *    look at pk_dentry_ops or pk_dentry_ops_users.
  */
 static void pk_unhook(void)
 {
@@ -936,6 +936,13 @@ bool prockill_pid_visible(struct pid *pid)
 {
 	struct pid_namespace *active = ns_of_pid(task_pid(current));
 
+	/*
+	 * current's pid is NULL only once an exiting task has reaped itself,
+	 * after exit_files(): no write can come from there. As the kernel's
+	 * checks do, a NULL sees nothing.
+	 */
+	if (unlikely(!active))
+		return false;
 	return active->level <= pid->level && pid->numbers[active->level].ns == active;
 }
 

@@ -27,7 +27,9 @@ per-operation line of a node section is written by the module (the
 store's function or the one it returns to in [prockill], or its ftrace
 trampoline, on both vCPUs: a module store on one vCPU only is that CPU's
 per-CPU data, e.g. a percpu_ref counter that the percpu allocator packed
-beside another object's, which fork initialises on every CPU) and each
+beside another object's, which fork initialises on every CPU; such lines
+are listed with the verdict, since the plugin keeps only a few writers per
+line and vCPU and a module store on the other side may go unrecorded) and each
 shares a writer, the pair or a function of its frames
 other than a lock primitive, with a line both CPUs wrote in some anchor
 section of the same kind (pidfd_open, open of /proc/<pid>/status, a stat
@@ -173,7 +175,8 @@ def analyse(sections, lines, syms, minrate, mintransfers):
             # a new mm's per-CPU data); its kernel writers are judged as any.
             module = len(module_vcpus) >= 2
             rec = dict(addr=addr, where=syms.where(addr), transfers=transfers, stores=stores,
-                       rate=rate, keys=keys, funcs=funcs, module=module, chains=agg)
+                       rate=rate, keys=keys, funcs=funcs, module=module,
+                       onesided=len(module_vcpus) == 1, chains=agg)
             hot = rate >= minrate and transfers / iters >= mintransfers
             (per_op if hot else occasional).append(rec)
         res.append(dict(i=i, iters=iters, kind=kind, role=role, label=label, written=written,
@@ -224,9 +227,11 @@ def verdicts(res):
             for rec in s["per_op"] + s["occasional"]:
                 akeys |= rec["keys"]
                 afuncs |= rec["funcs"]
-        bad, looked = [], []
+        bad, looked, onesided = [], [], []
         for s in nodes:
             for rec in s["per_op"]:
+                if rec["onesided"] and not rec["keys"] & lookup:
+                    onesided.append(rec)
                 if rec["keys"] & lookup:
                     looked.append(rec)
                 elif rec["module"]:
@@ -236,8 +241,14 @@ def verdicts(res):
         anames = "; ".join(s["label"] for s in anchors)
         nper = ", ".join(f"{len(s['per_op'])}" for s in nodes)
         also = ""
+        if onesided:
+            # Not dropped silently: the plugin keeps a few writers per line
+            # and vCPU, so a module store on the other vCPU may be unrecorded.
+            also += (" (module stores recorded on one vCPU only, judged by their kernel writers; "
+                     "check them: " + "; ".join(f"{rec['where']}: {key_s(rec['keys'])}"
+                                                 for rec in onesided) + ")")
         if looked:
-            also = (" (not counted here, being the first open's lookup, judged on the lookup path: "
+            also += (" (not counted here, being the first open's lookup, judged on the lookup path: "
                     + "; ".join(f"{rec['where']}: {key_s(rec['keys'])}" for rec in looked) + ")")
         if bad:
             what = "; ".join(f"[{s['label']}] {rec['where']} ({why}): {key_s(rec['keys'])}"
