@@ -291,7 +291,7 @@ impl Handle {
 
     /// The handle's own exec policy.
     pub(crate) fn policy(&self) -> Policy {
-        Policy::from_uapi(self.policy.load(Relaxed)).unwrap_or(Policy::Exec)
+        handle_policy(self.policy.load(Relaxed))
     }
 
     /// The target's exec generation when the handle was opened.
@@ -362,7 +362,7 @@ impl Handle {
 
     /// The effective policy: the stricter of the module's and the handle's.
     fn effective_policy(&self) -> Policy {
-        core::cmp::max(policy::module_policy(), self.policy())
+        effective(self.policy())
     }
 
     /// The target's PID (or TID) in the caller's PID namespace, 0 if none.
@@ -494,8 +494,7 @@ impl Handle {
         // lower it.
         let mut cur = self.policy.load(Relaxed);
         loop {
-            let handle_policy = Policy::from_uapi(cur).unwrap_or(Policy::Exec);
-            if new < core::cmp::max(policy::module_policy(), handle_policy) {
+            if new < effective(handle_policy(cur)) {
                 return Err(EPERM);
             }
             match self.policy.cmpxchg(cur, new.to_uapi(), Relaxed) {
@@ -675,6 +674,18 @@ fn may_open_for_signals(
         // SAFETY: The target's `user_ns` is valid under `rcu`;
         // `ns_capable_noaudit` checks `current`'s credentials, the opener's.
         || unsafe { bindings::ns_capable_noaudit(target_user_ns(task, rcu), CAP_KILL) }
+}
+
+/// A handle's policy field as a `Policy`; an unknown value (there is none)
+/// reads as the strictest.
+fn handle_policy(v: u32) -> Policy {
+    Policy::from_uapi(v).unwrap_or(Policy::Exec)
+}
+
+/// The policy in force for a handle whose own policy is `handle`: the
+/// stricter of it and the module's.
+fn effective(handle: Policy) -> Policy {
+    core::cmp::max(policy::module_policy(), handle)
 }
 
 /// `from_kuid(ns, uid)`, with the initial namespace inline: its map is the
