@@ -26,7 +26,9 @@
 //! of [`crate::refs`], which say what keeps the object valid.
 
 use crate::policy::{self, Policy};
-use crate::refs::{tgid_pid, ExecReadGuard, GroupPid, NodePid, PidRef, SigLockGuard, TaskFields};
+use crate::refs::{
+    tgid_pid, ExecReadGuard, GroupPid, NodePid, PidRef, Sender, SigLockGuard, TaskFields,
+};
 use crate::{ffi, registry, signal, uapi};
 use core::fmt::Write;
 use core::mem::MaybeUninit;
@@ -390,19 +392,23 @@ impl Handle {
         // (the writer's pid in its own namespace) would name another process
         // to the receiver, and a writer in a sibling namespace would send as
         // if from an ancestor (`send_signal_locked()`'s `force`).
-        // SAFETY: The node's pid is valid while the file is open (`NodePid`).
-        if !unsafe { ffi::prockill_pid_visible(self.pid.as_ptr()) } {
-            return Err(EINVAL);
-        }
+        let sender = self.pid.sender().ok_or(EINVAL)?;
         loop {
             let rcu = rcu::read_lock();
             let task = self.pid.task_rcu(&rcu).ok_or_else(|| self.gone_errno())?;
             // The LSMs first, under RCU and not under the siglock, where
             // `check_kill_permission()` asks them too.
             let ty = self.kind.pid_type();
-            if let Err(e) =
-                lsm_may_signal(file, task, ty, sig, self.si_uid_opener_ns, queued.as_ref())
-            {
+            let asker = Asker::Sender(sender);
+            if let Err(e) = lsm_may_signal(
+                file,
+                task,
+                ty,
+                sig,
+                self.si_uid_opener_ns,
+                asker,
+                queued.as_ref(),
+            ) {
                 // A revoked or gone handle says so, whatever the LSMs say.
                 self.usable(task)?;
                 return Err(e);
@@ -410,7 +416,7 @@ impl Handle {
             let Some(locked) = SigLockGuard::lock(task) else {
                 continue;
             };
-            return self.send_locked(file, &locked, sig, queued, &rcu);
+            return self.send_locked(file, &locked, sender, sig, queued, &rcu);
         }
     }
 
@@ -441,6 +447,7 @@ impl Handle {
         &self,
         file: &LocalFile,
         locked: &SigLockGuard<'_>,
+        sender: Sender,
         sig: u32,
         queued: Option<i32>,
         rcu: &rcu::Guard,
@@ -454,24 +461,18 @@ impl Handle {
             return Ok(());
         }
         let (t, ty, opener) = (task.as_ptr(), self.kind.pid_type(), file.cred().as_ptr());
+        let (uid, si_pid) = (self.si_uid_opener_ns, sender.si_pid());
         let ret = match queued {
             // SAFETY: `task` is valid (borrowed under `rcu`) and `locked`
             // holds its siglock, as `prockill_send_signal_locked` requires;
             // `file.cred()` is valid while the file is.
             None => unsafe {
-                ffi::prockill_send_signal_locked(t, ty, sig as c_int, opener, self.si_uid_opener_ns)
+                ffi::prockill_send_signal_locked(t, ty, sig as c_int, opener, uid, si_pid)
             },
             // SAFETY: As above (`prockill_send_queued_locked` has the same
             // requirements).
             Some(v) => unsafe {
-                ffi::prockill_send_queued_locked(
-                    t,
-                    ty,
-                    sig as c_int,
-                    opener,
-                    self.si_uid_opener_ns,
-                    v,
-                )
+                ffi::prockill_send_queued_locked(t, ty, sig as c_int, opener, uid, si_pid, v)
             },
         };
         if ret == 0 {
@@ -601,11 +602,26 @@ fn uid_may_signal(opener: &Credential, task: &Task, _rcu: &rcu::Guard) -> bool {
     }
 }
 
+/// Who asks the LSMs, which decides the `si_pid` of the siginfo they see.
+/// Only the LSM call reads it, and kernels without `CONFIG_SECURITY` have
+/// none.
+#[derive(Clone, Copy)]
+#[cfg_attr(not(CONFIG_SECURITY), expect(dead_code))]
+enum Asker {
+    /// A write or SEND, by a writer whose pid namespace sees the target.
+    Sender(Sender),
+    /// The opener at open, whose pid namespace need not see the target
+    /// (it may open through another namespace's procfs): its
+    /// `task_tgid_vnr()`, as `kill(2)` would name it.
+    Opener,
+}
+
 /// What the LSMs (`security_task_kill()`) say of the opener (`file`'s
 /// credentials) sending `sig` to `task`; `si_uid` is the opener's uid in its
-/// own user namespace (`Handle::si_uid_opener_ns`); `queued` the value of a
-/// `sigqueue(3)`-like send, whose siginfo the LSMs then see. `task` must
-/// stay valid for the call (RCU, as in `send`, or a reference, as at open).
+/// own user namespace (`Handle::si_uid_opener_ns`); `asker` gives `si_pid`;
+/// `queued` the value of a `sigqueue(3)`-like send, whose siginfo the LSMs
+/// then see. `task` must stay valid for the call (RCU, as in `send`, or a
+/// reference, as at open).
 #[cfg(CONFIG_SECURITY)]
 fn lsm_may_signal(
     file: &LocalFile,
@@ -613,8 +629,13 @@ fn lsm_may_signal(
     ty: bindings::pid_type,
     sig: u32,
     si_uid: bindings::uid_t,
+    asker: Asker,
     queued: Option<&i32>,
 ) -> Result {
+    let si_pid = match asker {
+        Asker::Sender(sender) => sender.si_pid(),
+        Asker::Opener => kernel::current!().tgid_nr_ns(None),
+    };
     let value = queued.map_or(core::ptr::null(), core::ptr::from_ref);
     // SAFETY: `task` is valid while borrowed; `file.cred()` is valid while
     // the file is; `value` is null or points to `queued`, borrowed here.
@@ -625,6 +646,7 @@ fn lsm_may_signal(
             sig as c_int,
             file.cred().as_ptr(),
             si_uid,
+            si_pid,
             value,
         )
     };
@@ -644,6 +666,7 @@ fn lsm_may_signal(
     _ty: bindings::pid_type,
     _sig: u32,
     _si_uid: bindings::uid_t,
+    _asker: Asker,
     _queued: Option<&i32>,
 ) -> Result {
     Ok(())
@@ -823,7 +846,16 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
             return Err(EPERM);
         }
         // What the LSMs say of a probe (signal 0), as for `kill(pid, 0)`.
-        lsm_may_signal(file_ref, &task, kind.pid_type(), 0, si_uid_opener_ns, None)?;
+        let ty = kind.pid_type();
+        lsm_may_signal(
+            file_ref,
+            &task,
+            ty,
+            0,
+            si_uid_opener_ns,
+            Asker::Opener,
+            None,
+        )?;
     }
     let thread = match kind {
         Kind::Process => ThreadId::none(),

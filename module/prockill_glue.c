@@ -921,29 +921,54 @@ void prockill_glue_exit(void)
 }
 
 /*
- * Why C: ns_of_pid() and task_pid() are inline, and struct pid's numbers[]
- * is a flexible array, none of which Rust has bindings for.
+ * Why C: task_pid(), task_tgid() and ns_of_pid() are inline, and struct
+ * pid's numbers[] is a flexible array, none of which Rust has bindings for.
  *
- * Whether the current task's pid namespace sees @pid: it is the namespace
- * of @pid or an ancestor of it, the rule of pidfd_send_signal()
- * (access_pidfd_pidns()), and the test of pid_nr_ns(), inline: two loads
- * on each side and no call, on every write. @pid is valid (the caller's
- * node inode holds it), and so are the namespaces it was allocated in
- * (a pid holds its namespace, which holds its parents); current's own pid
- * changes only when current itself execs (de_thread()).
+ * current as the sender of a write or SEND to @pid, in one pass over
+ * current's pids: current's thread-group id as its own pid namespace
+ * numbers it (task_tgid_vnr(current), the si_pid of its signals), if that
+ * namespace sees @pid (the rule of pidfd_send_signal(),
+ * access_pidfd_pidns()); else 0, no task's number. Both tests are
+ * pid_nr_ns()'s, inline, so a send pays one short call for what
+ * pidfd_send_signal() does in access_pidfd_pidns() and
+ * prepare_kill_siginfo() (a call to __task_pid_nr_ns(), which takes the RCU
+ * read lock and looks up the namespace again).
+ *
+ * What keeps each read valid:
+ * - @pid: the caller's node inode holds it; the namespaces it was allocated
+ *   in, because a pid holds its namespace and a namespace its parent.
+ * - current's pid (thread_pid) and its group's (signal->pids[PIDTYPE_TGID]):
+ *   only current's own release sets them to NULL (__unhash_process()), and
+ *   only de_thread() changes the first, for the thread that execs (current
+ *   itself) and for the old leader once it is a zombie, past exit_files();
+ *   the group's stays. A pid lives while a task is attached to it.
+ * - current's namespace: the pid allocated in it holds it.
+ * The threads of a group share one pid namespace (copy_process() refuses
+ * CLONE_THREAD into another), so the group's pid has an entry at the level
+ * of current's: the group's tests cannot fail, and are made as pid_nr_ns()
+ * makes them. current's pid is NULL only once an exiting task has reaped
+ * itself, after exit_files(), from where no write can come; as the kernel's
+ * checks do, a NULL sees nothing.
  */
-bool prockill_pid_visible(struct pid *pid)
+pid_t prockill_sender_vnr(struct pid *pid)
 {
-	struct pid_namespace *active = ns_of_pid(task_pid(current));
+	struct pid *self = task_pid(current), *group;
+	struct pid_namespace *ns;
+	unsigned int level;
 
-	/*
-	 * current's pid is NULL only once an exiting task has reaped itself,
-	 * after exit_files(): no write can come from there. As the kernel's
-	 * checks do, a NULL sees nothing.
-	 */
-	if (unlikely(!active))
-		return false;
-	return active->level <= pid->level && pid->numbers[active->level].ns == active;
+	if (unlikely(!self))
+		return 0;
+	/* ns_of_pid(self); a pid's namespace is at the pid's level. */
+	level = self->level;
+	ns = self->numbers[level].ns;
+	/* pid_nr_ns(pid, ns) != 0; @pid is not NULL. */
+	if (level > pid->level || pid->numbers[level].ns != ns)
+		return 0;
+	/* pid_nr_ns(task_tgid(current), ns) */
+	group = task_tgid(current);
+	if (unlikely(!group || level > group->level || group->numbers[level].ns != ns))
+		return 0;
+	return group->numbers[level].nr;
 }
 
 /*
@@ -1023,8 +1048,9 @@ void prockill_sighand_barrier(void)
 /*
  * The siginfo of a kill-node signal, as prepare_kill_siginfo() builds it for
  * pidfd_send_signal(): si_code SI_USER for a process (PIDTYPE_TGID, as
- * kill(2)) and SI_TKILL for a thread (PIDTYPE_PID, as tgkill(2)), si_pid the
- * writer in its own pid namespace, si_uid the real uid of @opener in the
+ * kill(2)) and SI_TKILL for a thread (PIDTYPE_PID, as tgkill(2)), si_pid
+ * @sender (the writer in its own pid namespace: prockill_sender_vnr(), or at
+ * open the opener's task_tgid_vnr()), si_uid the real uid of @opener in the
  * writer's user namespace. send_signal_locked() then maps si_uid from the
  * writer's user namespace into the target's, and zeroes si_pid when the
  * writer is not visible in the target's pid namespace; it does not translate
@@ -1044,7 +1070,8 @@ void prockill_sighand_barrier(void)
  * under RCU.
  */
 static void pk_fill_siginfo(struct kernel_siginfo *info, struct task_struct *task, int sig,
-			    enum pid_type type, const struct cred *opener, uid_t uid_opener_ns)
+			    enum pid_type type, const struct cred *opener, uid_t uid_opener_ns,
+			    pid_t sender)
 {
 	struct user_namespace *ns = current_user_ns();
 	uid_t uid = ns == opener->user_ns ? uid_opener_ns : from_kuid(ns, opener->uid);
@@ -1055,7 +1082,7 @@ static void pk_fill_siginfo(struct kernel_siginfo *info, struct task_struct *tas
 	info->si_signo = sig;
 	info->si_errno = 0;
 	info->si_code = type == PIDTYPE_PID ? SI_TKILL : SI_USER;
-	info->si_pid = task_tgid_vnr(current);
+	info->si_pid = sender;
 	info->si_uid = uid;
 }
 
@@ -1069,11 +1096,11 @@ static void pk_fill_siginfo(struct kernel_siginfo *info, struct task_struct *tas
  * permitted: like do_send_sig_info(), this does no permission check.
  */
 int prockill_send_signal_locked(struct task_struct *task, enum pid_type type, int sig,
-				const struct cred *opener, uid_t uid_opener_ns)
+				const struct cred *opener, uid_t uid_opener_ns, pid_t sender)
 {
 	struct kernel_siginfo info;
 
-	pk_fill_siginfo(&info, task, sig, type, opener, uid_opener_ns);
+	pk_fill_siginfo(&info, task, sig, type, opener, uid_opener_ns, sender);
 	return pk_send_signal_locked(sig, &info, task, type);
 }
 
@@ -1084,11 +1111,12 @@ int prockill_send_signal_locked(struct task_struct *task, enum pid_type type, in
  * passes and tests nothing for it.
  */
 int prockill_send_queued_locked(struct task_struct *task, enum pid_type type, int sig,
-				const struct cred *opener, uid_t uid_opener_ns, int value)
+				const struct cred *opener, uid_t uid_opener_ns, pid_t sender,
+				int value)
 {
 	struct kernel_siginfo info;
 
-	pk_fill_siginfo(&info, task, sig, type, opener, uid_opener_ns);
+	pk_fill_siginfo(&info, task, sig, type, opener, uid_opener_ns, sender);
 	info.si_code = SI_QUEUE;
 	info.si_int = value;
 	return pk_send_signal_locked(sig, &info, task, type);
@@ -1110,11 +1138,12 @@ int prockill_send_queued_locked(struct task_struct *task, enum pid_type type, in
  * be sent: SI_QUEUE and *@value, as sigqueue(3)'s own check would.
  */
 int prockill_lsm_task_kill(struct task_struct *task, enum pid_type type, int sig,
-			   const struct cred *opener, uid_t uid_opener_ns, const int *value)
+			   const struct cred *opener, uid_t uid_opener_ns, pid_t sender,
+			   const int *value)
 {
 	struct kernel_siginfo info;
 
-	pk_fill_siginfo(&info, task, sig, type, opener, uid_opener_ns);
+	pk_fill_siginfo(&info, task, sig, type, opener, uid_opener_ns, sender);
 	if (value) {
 		info.si_code = SI_QUEUE;
 		info.si_int = *value;

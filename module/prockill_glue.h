@@ -22,7 +22,7 @@ int prockill_revoke_param_get(char *buffer, const struct kernel_param *kp);
 int prockill_glue_init(void);
 void prockill_glue_exit(void);
 struct pid *prockill_inode_pid_uncounted(const struct inode *inode);
-bool prockill_pid_visible(struct pid *pid);
+pid_t prockill_sender_vnr(struct pid *pid);
 int prockill_get_user_u64(u64 *dst, const u64 __user *src);
 struct sighand_struct *prockill_lock_sighand(struct task_struct *task, unsigned long *flags);
 void prockill_unlock_sighand(struct sighand_struct *sighand, unsigned long flags);
@@ -30,11 +30,13 @@ void prockill_sighand_barrier(void);
 unsigned long prockill_inflight_enter(void);
 void prockill_inflight_leave(unsigned long token);
 int prockill_send_signal_locked(struct task_struct *task, enum pid_type type, int sig,
-				const struct cred *opener, uid_t uid_opener_ns);
+				const struct cred *opener, uid_t uid_opener_ns, pid_t sender);
 int prockill_send_queued_locked(struct task_struct *task, enum pid_type type, int sig,
-				const struct cred *opener, uid_t uid_opener_ns, int value);
+				const struct cred *opener, uid_t uid_opener_ns, pid_t sender,
+				int value);
 int prockill_lsm_task_kill(struct task_struct *task, enum pid_type type, int sig,
-			   const struct cred *opener, uid_t uid_opener_ns, const int *value);
+			   const struct cred *opener, uid_t uid_opener_ns, pid_t sender,
+			   const int *value);
 size_t prockill_c_offsetof(unsigned int field);
 void prockill_trace_revoke(pid_t target, pid_t opener, uid_t opener_uid, u32 reason,
 			   u64 exec_gen_open, u64 exec_gen_now);

@@ -62,9 +62,10 @@ mod ffi {
         pub(crate) fn prockill_inode_pid_uncounted(
             inode: *const bindings::inode,
         ) -> *mut bindings::pid;
-        /// Whether `current`'s pid namespace sees `pid` (the namespace of
-        /// `pid` or an ancestor). `pid` must be valid.
-        pub(crate) fn prockill_pid_visible(pid: *mut bindings::pid) -> bool;
+        /// `current`'s thread-group id in its own pid namespace, if that
+        /// namespace sees `pid` (is the namespace of `pid` or an ancestor);
+        /// else 0. `pid` must be valid.
+        pub(crate) fn prockill_sender_vnr(pid: *mut bindings::pid) -> bindings::pid_t;
         /// `get_user()` of 8 bytes at the user address `src` into `*dst`:
         /// 0, or `-EFAULT` (and `*dst` zeroed).
         pub(crate) fn prockill_get_user_u64(dst: *mut u64, src: *const u64) -> c_int;
@@ -87,10 +88,10 @@ mod ffi {
         /// Leaves what `prockill_inflight_enter` entered (same task).
         pub(crate) fn prockill_inflight_leave(token: c_ulong);
         /// Sends `sig` with `si_code` `SI_USER` (`SI_TKILL` to a thread),
-        /// `si_pid` the caller and `si_uid` the real uid of `opener`
-        /// (`uid_opener_ns` when the caller is in `opener`'s user
-        /// namespace), to the process
-        /// (`PIDTYPE_TGID`) or thread (`PIDTYPE_PID`) of `task`. Does no
+        /// `si_pid` (the writer, a `refs::Sender`) and `si_uid` the real
+        /// uid of `opener` (`uid_opener_ns` when the caller is in
+        /// `opener`'s user namespace), to the process (`PIDTYPE_TGID`) or
+        /// thread (`PIDTYPE_PID`) of `task`. Does no
         /// permission check. The caller must hold `task`'s siglock
         /// (a `refs::SigLockGuard` of `task`).
         pub(crate) fn prockill_send_signal_locked(
@@ -99,6 +100,7 @@ mod ffi {
             sig: c_int,
             opener: *const bindings::cred,
             uid_opener_ns: bindings::uid_t,
+            si_pid: bindings::pid_t,
         ) -> c_int;
         /// As `prockill_send_signal_locked`, but `si_code` is `SI_QUEUE` and
         /// `si_int` is `value`, as `sigqueue(3)` gives them.
@@ -108,6 +110,7 @@ mod ffi {
             sig: c_int,
             opener: *const bindings::cred,
             uid_opener_ns: bindings::uid_t,
+            si_pid: bindings::pid_t,
             value: c_int,
         ) -> c_int;
         /// `security_task_kill()` for `opener` sending `sig` to `task`: 0 or
@@ -120,6 +123,7 @@ mod ffi {
             sig: c_int,
             opener: *const bindings::cred,
             uid_opener_ns: bindings::uid_t,
+            si_pid: bindings::pid_t,
             value: *const c_int,
         ) -> c_int;
         /// `offsetof()` of field number `field` (see `layout.rs`).

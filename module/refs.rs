@@ -118,6 +118,46 @@ impl NodePid {
     }
 }
 
+impl NodePid {
+    /// `current` as the sender of a signal to this pid, if its pid
+    /// namespace sees the pid (is the pid's namespace or an ancestor of it,
+    /// `pidfd_send_signal()`'s rule); `None` otherwise.
+    pub(crate) fn sender(&self) -> Option<Sender> {
+        // SAFETY: The pid is valid (type invariant); the function reads
+        // `current`'s own pids, which `current` keeps while it runs.
+        let si_pid = unsafe { ffi::prockill_sender_vnr(self.as_ptr()) };
+        // INVARIANT: Non-zero means the namespace sees the pid, and it is
+        // `current`'s thread-group id there.
+        (si_pid != 0).then_some(Sender {
+            si_pid,
+            _current: PhantomData,
+        })
+    }
+}
+
+/// `current` as the sender of a signal to a [`NodePid`] whose pid namespace
+/// sees it, from [`NodePid::sender`]; not `Send`, as it describes the task
+/// that made it.
+///
+/// # Invariants
+///
+/// `current`'s pid namespace is the namespace of the pid it was made for or
+/// an ancestor of it, and `si_pid` is `current`'s thread-group id in it
+/// (`task_tgid_vnr(current)`). Both hold for as long as `current` runs:
+/// a task's pid namespace and thread group never change.
+#[derive(Clone, Copy)]
+pub(crate) struct Sender {
+    si_pid: bindings::pid_t,
+    _current: PhantomData<*mut CurrentTask>,
+}
+
+impl Sender {
+    /// The `si_pid` of the signals this sender sends.
+    pub(crate) fn si_pid(self) -> bindings::pid_t {
+        self.si_pid
+    }
+}
+
 // SAFETY: Valid while the value exists (type invariant).
 unsafe impl PidRef for NodePid {
     fn as_ptr(&self) -> *mut bindings::pid {
