@@ -181,9 +181,11 @@ accel=${PROCKILL_ACCEL:-tcg}
         echo "The times above move with the host's load; the guest code an operation runs does not. \`qemu/profile.sh\` boots"
         echo "the same kernel on one vCPU with the VMs' QEMU and a TCG plugin (\`qemu/profile/pk-count.c\`) that counts every translated"
         echo "block the guest executes between two marker instructions \`pk-bench --count\` places around each operation"
-        echo "(2000 iterations of a send, 50 of a fork + exec). *Blocks* end at a jump, call or return, TCG's unit of"
+        echo "(2000 iterations of a send, 100 of a fork + exec). *Blocks* end at a jump, call or return, TCG's unit of"
         echo "dispatch; under TCG, time follows blocks and instructions, calls and atomics costing more than the rest."
-        echo "Differences of a few hundred instructions in a fork + exec are interrupts and the timer, not code."
+        echo "Differences of a few thousand instructions in a fork + exec are interrupts, the timer and the page allocator's"
+        echo "batching, not code: what the module costs others is measured in three rounds, the module unloaded and then"
+        echo "loaded in each, and each ratio is the median of the three per-round ratios."
         echo "\`make profile\` prints the per-function profiles these tables sum up."
         echo
         cat "$prof"

@@ -8,16 +8,28 @@
 //! Unlike time under TCG, these counts do not depend on the host's load: the
 //! same guest code gives the same numbers (up to interrupts and the timer).
 //!
+//! What the module costs others (lookups, listings, ps, fork + exec) is
+//! measured in `ROUNDS` rounds, the module unloaded and then loaded in each,
+//! so that a slow drift of the guest's state (the page allocator's per-CPU
+//! lists, the slabs) does not fall on one side; the host takes each row's
+//! median round (`qemu/profile/symbolize.py`).
+//!
 //! Output (`--results`): `SECTION <i> <iters> <label>` per section, in the
-//! order the plugin numbers them, then `KSYM <line>` for `/proc/kallsyms`
-//! (with the module loaded), so the host can name the blocks.
+//! order the plugin numbers them (a label ending in ` #<round>` is one round
+//! of a row); after each load of the module, `MODKSYM <line>` for the lines
+//! of `/proc/kallsyms` that name module code (the module, its ftrace
+//! trampolines: they move from load to load), which name the blocks of the
+//! sections that follow; at the end `KSYM <line>` for the rest of
+//! `/proc/kallsyms`.
 
 use super::*;
 
 /// Iterations of the cheap operations per section.
 const ITERS: usize = 2000;
 /// fork + exec + wait is ~1000x dearer.
-const EXEC_ITERS: usize = 50;
+const EXEC_ITERS: usize = 100;
+/// Rounds of the rows that compare the module unloaded and loaded.
+const ROUNDS: usize = 3;
 
 /// Starts a counted section (`nopl 0x50b1a001(%rax)`).
 #[inline(always)]
@@ -35,6 +47,8 @@ pub(crate) fn mark_stop() {
 
 struct Sections {
     lines: Vec<String>,
+    /// Sections run so far: the plugin numbers them in order.
+    count: usize,
 }
 
 impl Sections {
@@ -48,22 +62,45 @@ impl Sections {
         let r = op(iters);
         mark_stop();
         r?;
-        let i = self.lines.len();
+        let i = self.count;
+        self.count += 1;
         self.lines.push(format!("SECTION {i} {iters} {label}"));
         eprintln!("pk-bench --count: {label}");
+        Ok(())
+    }
+
+    /// Loads the module and records where its code now is (`MODKSYM`).
+    ///
+    /// `/proc/kallsyms` is read a line at a time: read whole, it is several
+    /// megabytes that the heap keeps once freed, and every later fork would
+    /// copy their page tables (fork + exec got a third dearer).
+    fn insmod(&mut self) -> Res<()> {
+        use std::io::BufRead;
+        insmod("")?;
+        let f =
+            std::fs::File::open("/proc/kallsyms").map_err(|e| format!("/proc/kallsyms: {e}"))?;
+        for l in std::io::BufReader::new(f).lines() {
+            let l = l.map_err(|e| format!("/proc/kallsyms: {e}"))?;
+            if l.split_whitespace().nth(3).is_some() {
+                self.lines.push(format!("MODKSYM {l}"));
+            }
+        }
         Ok(())
     }
 }
 
 /// Counts the send paths (module loaded) and what the module costs others
-/// (lookups, ps, fork+exec; not loaded, then loaded).
+/// (lookups, ps, fork+exec; not loaded, then loaded, `ROUNDS` times).
 pub(crate) fn run(results: Option<&str>) -> Res<()> {
     raise_nofile()?;
     pin_to_cpu(0)?;
     if module_loaded() {
         rmmod()?;
     }
-    let mut s = Sections { lines: Vec::new() };
+    let mut s = Sections {
+        lines: Vec::new(),
+        count: 0,
+    };
     let target = spawn_sleeper()?;
     let guard = Sleepers(vec![target]);
     let miss: Vec<CString> = numeric_dirs()?
@@ -77,9 +114,9 @@ pub(crate) fn run(results: Option<&str>) -> Res<()> {
     // children (stat, status) cached under every /proc/<pid>, a lookup's
     // final dput of the pid directory is the cheap one.
     ps_scan()?;
-    let others = |s: &mut Sections, state: &str| -> Res<()> {
+    let others = |s: &mut Sections, state: &str, round: usize| -> Res<()> {
         s.run(
-            &format!("stat /proc/<pid>/kilo x{} [{state}]", miss.len()),
+            &format!("stat /proc/<pid>/kilo x{} [{state}] #{round}", miss.len()),
             20,
             &mut |n| {
                 for _ in 0..n {
@@ -89,22 +126,24 @@ pub(crate) fn run(results: Option<&str>) -> Res<()> {
             },
         )?;
         let listed = state == "loaded";
-        s.run(&format!("ls /proc/<pid> [{state}]"), ITERS / 4, &mut |n| {
-            list_dirs(&pid_dir, listed, n)
-        })?;
         s.run(
-            &format!("ls /proc/<pid>/task/<tid> [{state}]"),
+            &format!("ls /proc/<pid> [{state}] #{round}"),
+            ITERS / 4,
+            &mut |n| list_dirs(&pid_dir, listed, n),
+        )?;
+        s.run(
+            &format!("ls /proc/<pid>/task/<tid> [{state}] #{round}"),
             ITERS / 4,
             &mut |n| list_dirs(&task_dir, listed, n),
         )?;
-        s.run(&format!("ps scan [{state}]"), 5, &mut |n| {
+        s.run(&format!("ps scan [{state}] #{round}"), 5, &mut |n| {
             for _ in 0..n {
                 ps_scan()?;
             }
             Ok(())
         })?;
         s.run(
-            &format!("fork + exec {TRUE_BIN} + wait [{state}]"),
+            &format!("fork + exec {TRUE_BIN} + wait [{state}] #{round}"),
             EXEC_ITERS,
             &mut |n| {
                 for _ in 0..n {
@@ -114,9 +153,14 @@ pub(crate) fn run(results: Option<&str>) -> Res<()> {
             },
         )
     };
-    others(&mut s, "not loaded")?;
-    insmod("")?;
-    others(&mut s, "loaded")?;
+    for round in 1..=ROUNDS {
+        others(&mut s, "not loaded", round)?;
+        s.insmod()?;
+        others(&mut s, "loaded", round)?;
+        if round < ROUNDS {
+            rmmod()?;
+        }
+    }
 
     let pidfd = sys_pidfd_open(target);
     let node = open_raw(&kill_path(target), libc::O_WRONLY);
@@ -211,6 +255,12 @@ pub(crate) fn run(results: Option<&str>) -> Res<()> {
 
     let ksyms =
         std::fs::read_to_string("/proc/kallsyms").map_err(|e| format!("/proc/kallsyms: {e}"))?;
+    // Module code is named by the `MODKSYM` lines of its load.
+    let ksyms: String = ksyms
+        .lines()
+        .filter(|l| l.split_whitespace().nth(3).is_none())
+        .map(|l| format!("{l}\n"))
+        .collect();
     for fd in [pidfd, devnull] {
         close(fd);
     }

@@ -6,8 +6,10 @@ Turns the pk-count plugin's block counts (COUNTS) into per-operation costs
 and per-function profiles, with the section labels and /proc/kallsyms that
 `pk-bench --count` wrote (RESULTS). Costs are guest instructions and guest
 blocks (each block ends in a jump, call or return: TCG's unit of dispatch)
-per iteration of the operation. --diff adds, for every operation measured
-both "[not loaded]" and "[loaded]", the functions whose counts differ.
+per iteration of the operation. A row measured in rounds (labels ending in
+" #<round>") is its median round, and its ratios the median of the per-round
+ratios. --diff adds, for every operation measured both "[not loaded]" and
+"[loaded]", the functions whose counts differ (median rounds).
 --md FILE writes the tables docs/benchmarks.md includes (qemu/bench.sh).
 """
 import argparse
@@ -35,20 +37,38 @@ def demangle(name):
     return "::".join(idents[1:] or idents) + m.group(2)
 
 
+def ksym(text):
+    """(address, name) of a /proc/kallsyms line of code, else None."""
+    f = text.split()
+    if len(f) >= 3 and f[1] in "tTwW":
+        return int(f[0], 16), demangle(f[2]) + (" " + f[3] if len(f) > 3 else "")
+    return None
+
+
 def load_results(path):
-    labels, syms = {}, []
+    """The sections' (iterations, label), and for each section the symbol
+    table that names its blocks: KSYM (the kernel) plus the MODKSYM lines
+    (module code, which moves from load to load) written before it."""
+    labels, base, loads, load_of = {}, [], [[]], {}
+    in_load = False
     for line in open(path, errors="replace"):
         line = line.rstrip("\n")
         if line.startswith("SECTION "):
             _, i, iters, label = line.split(" ", 3)
             labels[int(i)] = (int(iters), label)
+            load_of[int(i)] = len(loads) - 1
+            in_load = False
+        elif line.startswith("MODKSYM "):
+            if not in_load:
+                loads.append([])
+                in_load = True
+            if (k := ksym(line[8:])) is not None:
+                loads[-1].append(k)
         elif line.startswith("KSYM "):
-            f = line[5:].split()
-            if len(f) >= 3 and f[1] in "tTwW":
-                name = demangle(f[2]) + (" " + f[3] if len(f) > 3 else "")
-                syms.append((int(f[0], 16), name))
-    syms.sort()
-    return labels, syms
+            if (k := ksym(line[5:])) is not None:
+                base.append(k)
+    tables = [sorted(base + mod) for mod in loads]
+    return labels, {i: tables[e] for i, e in load_of.items()}, tables[-1]
 
 
 def load_counts(path):
@@ -97,22 +117,39 @@ def main():
     args = parse_args()
     top, diff, md = args.top, args.diff, args.md
     counts, results = args.counts, args.results
-    labels, syms = load_results(results)
-    addrs = [a for a, _ in syms]
+    labels, tables, last = load_results(results)
     sections = load_counts(counts)
-    summary = []
-    profiles = {}
+    # Every section measured, then one row per label: a label measured in
+    # rounds ("<label> #<round>") is the round of median instructions
+    # (for an even number of rounds, the lower of the middle two).
+    measured = {}
     for i in sorted(sections):
         iters, label = labels.get(i, (1, f"section {i}"))
-        per = profile(sections[i], syms, addrs)
+        syms = tables.get(i, last)
+        per = profile(sections[i], syms, [a for a, _ in syms])
         ins = sum(v[0] for v in per.values()) / iters
+        m = re.fullmatch(r"(.*) #(\d+)", label)
+        row, rnd = (m.group(1), int(m.group(2))) if m else (label, 0)
+        measured.setdefault(row, []).append((ins, i, iters, per, rnd))
+    summary = []
+    profiles = {}
+    # Instructions and blocks of each round of a row measured in rounds.
+    rounds = {}
+    for row, runs in measured.items():
+        if len(runs) > 1:
+            rounds[row] = {r[4]: (r[0], sum(v[1] for v in r[3].values()) / r[2]) for r in runs}
+        ins, _, iters, per, _ = sorted(runs, key=lambda r: (r[0], r[1]))[(len(runs) - 1) // 2]
         bl = sum(v[1] for v in per.values()) / iters
         kins = sum(v[0] for k, v in per.items() if k != "[user]") / iters
         kbl = sum(v[1] for k, v in per.items() if k != "[user]") / iters
-        summary.append((label, ins, bl, kins, kbl))
-        profiles[label] = (iters, per)
-        print(f"== {label}: {ins:,.0f} instructions, {bl:,.0f} blocks per iteration "
-              f"(kernel {kins:,.0f} / {kbl:,.0f})")
+        summary.append((row, ins, bl, kins, kbl))
+        profiles[row] = (iters, per)
+        note = ""
+        if len(runs) > 1:
+            each = ", ".join(f"{r[0]:,.0f}" for r in sorted(runs, key=lambda r: r[1]))
+            note = f"; median of {len(runs)} rounds: {each}"
+        print(f"== {row}: {ins:,.0f} instructions, {bl:,.0f} blocks per iteration "
+              f"(kernel {kins:,.0f} / {kbl:,.0f}){note}")
         for k, (n, c) in sorted(per.items(), key=lambda kv: -kv[1][0])[:top]:
             print(f"   {n / iters:10,.1f} insn {c / iters:8,.1f} blk  {k}")
         print()
@@ -137,7 +174,7 @@ def main():
                     print(f"   {n:+10,.1f} insn {c:+8,.1f} blk  {k}")
             print()
     if md:
-        write_md(md, summary, profiles)
+        write_md(md, summary, profiles, rounds)
     print("== summary (per iteration)")
     print(f"   {'instructions':>13} {'blocks':>9}  operation")
     for label, ins, bl, _, _ in summary:
@@ -148,8 +185,26 @@ def is_module(name):
     return name.endswith("[prockill]") or name.startswith("ftrace_trampoline")
 
 
-def write_md(path, summary, profiles):
+def median(xs):
+    xs = sorted(xs)
+    return xs[(len(xs) - 1) // 2]
+
+
+def write_md(path, summary, profiles, rounds):
     cost = {label: (ins, bl) for label, ins, bl, _, _ in summary}
+
+    def ratio(a, b):
+        """a over b in instructions and in blocks: the median of the
+        per-round ratios when both rows were measured in the same rounds
+        (the module unloaded, then loaded, in each), with those ratios;
+        else the ratio of the two rows."""
+        ra, rb = rounds.get(a, {}), rounds.get(b, {})
+        common = sorted(set(ra) & set(rb))
+        if len(common) > 1:
+            ri = [ra[r][0] / rb[r][0] for r in common]
+            rbl = [ra[r][1] / rb[r][1] for r in common]
+            return median(ri), median(rbl), ri
+        return cost[a][0] / cost[b][0], cost[a][1] / cost[b][1], None
     out = []
     w = out.append
 
@@ -192,8 +247,8 @@ def write_md(path, summary, profiles):
     table("operation", [l for l in cost if l.startswith("openat")], "openat(dirfd, status) + close")
     w("### What the module costs everyone else")
     w("")
-    w("| operation | not loaded: instructions | loaded: instructions | ratio (instructions; blocks) | the module's own code per iteration (ftrace trampoline + handlers) |")
-    w("|---|---:|---:|---:|---:|")
+    w("| operation | not loaded: instructions | loaded: instructions | ratio (instructions; blocks) | per round (instructions) | the module's own code per iteration (ftrace trampoline + handlers) |")
+    w("|---|---:|---:|---:|---:|---:|")
     for label in cost:
         if not label.endswith("[not loaded]"):
             continue
@@ -203,8 +258,15 @@ def write_md(path, summary, profiles):
         a, b = cost[label], cost[other]
         iters, per = profiles[other]
         own = sum(v[0] for k, v in per.items() if is_module(k)) / iters
-        w(f"| {label[: -len(' [not loaded]')]} | {a[0]:,.0f} | {b[0]:,.0f} | **{b[0] / a[0]:.4f}x**; {b[1] / a[1]:.4f}x | {own:,.0f} |")
+        ri, rbl, each = ratio(other, label)
+        each = ", ".join(f"{x:.4f}" for x in each) if each else "—"
+        w(f"| {label[: -len(' [not loaded]')]} | {a[0]:,.0f} | {b[0]:,.0f} | **{ri:.4f}x**; {rbl:.4f}x | {each} | {own:,.0f} |")
     w("")
+    if rounds:
+        n = max(len(v) for v in rounds.values())
+        w(f"Each row of this table was measured in {n} rounds, the module unloaded and then loaded in each; "
+          "the instructions are the median round's, the ratio the median of the per-round ratios.")
+        w("")
     w("### Revocation: an exec with handles on other processes")
     w("")
     ex = [l for l in cost if "revoke=exec" in l]
@@ -233,9 +295,12 @@ def write_md(path, summary, profiles):
             la, lb = (a if a in cost else None), (b if b in cost else None)
         if not la or not lb:
             continue
-        ratio = cost[la][0] / cost[lb][0]
-        verdict = "PASS" if ratio <= limit else "MISS"
-        lines.append(f"{la} / {lb}: {ratio:.3f}x in instructions ({cost[la][0]:,.0f} / {cost[lb][0]:,.0f}); target <= {limit:.2f}x: {verdict}")
+        r, _, each = ratio(la, lb)
+        verdict = "PASS" if r <= limit else "MISS"
+        how = (f"median of {len(each)} rounds ({', '.join(f'{x:.3f}' for x in each)}); "
+               f"median rounds {cost[la][0]:,.0f} / {cost[lb][0]:,.0f}") if each else \
+            f"{cost[la][0]:,.0f} / {cost[lb][0]:,.0f}"
+        lines.append(f"{la} / {lb}: {r:.3f}x in instructions ({how}); target <= {limit:.2f}x: {verdict}")
     open(path + ".targets", "w").write("".join(l + "\n" for l in lines))
 
 
