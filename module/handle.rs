@@ -29,7 +29,8 @@ use crate::policy::{self, Policy};
 use crate::refs::{
     tgid_pid, ExecReadGuard, GroupPid, NodePid, PidRef, Sender, SigLockGuard, TaskFields,
 };
-use crate::{ffi, registry, signal, uapi};
+use crate::registry::{self, NeedNode};
+use crate::{ffi, signal, uapi};
 use core::fmt::Write;
 use core::mem::MaybeUninit;
 use kernel::bindings;
@@ -40,7 +41,7 @@ use kernel::list::{ListArc, ListLinks};
 use kernel::prelude::*;
 use kernel::seq_file::{seq_print, SeqFile};
 use kernel::sync::atomic::{Acquire, Atomic, Relaxed, Release};
-use kernel::sync::rcu;
+use kernel::sync::{rcu, UniqueArc};
 use kernel::task::Task;
 use kernel::uaccess::{UserPtr, UserSlice};
 
@@ -802,17 +803,64 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
     // SAFETY: The glue stores the node kind in `i_private`.
     let kind = Kind::from_inode_private(unsafe { (*inode).i_private } as usize).ok_or(ENOENT)?;
     // SAFETY: `inode` is a procfs pid inode (built by the glue), alive
-    // while it is being opened; if the open succeeds, the file holds it
-    // until after `release`, which frees the handle that keeps `pid`.
-    let pid = unsafe { NodePid::of_inode(inode) }.ok_or(ENOENT)?;
-    let task = pid.task().ok_or(ESRCH)?;
+    // while it is being opened.
+    let task = unsafe { NodePid::of_inode(inode) }
+        .ok_or(ENOENT)?
+        .task()
+        .ok_or(ESRCH)?;
     // SAFETY: `file` is valid during open, and nothing has called
     // `fdget_pos()` on a file that is not installed yet.
     let file_ref = unsafe { LocalFile::from_raw_file(file) };
     // SAFETY: As above; `f_mode` is set before `open` is called.
     let writable = unsafe { (*file).f_mode } & FMODE_WRITE != 0;
 
-    let exec = ExecReadGuard::lock(&task)?;
+    // Nothing is allocated under the target's `exec_update_lock`: an
+    // allocation charged to the opener's memory cgroup may reclaim, and the
+    // target's exec would wait for it (any user may open read-only). The
+    // handle's memory comes first; a tree node for the process's registry
+    // entry, seldom needed, makes the open start again with one in hand (at
+    // most once: `register` needs no second node).
+    let mut node = None;
+    loop {
+        // Charged to the opener's memory cgroup, as pidfs charges its objects.
+        let slot = UniqueArc::<Handle>::new_uninit(GFP_KERNEL_ACCOUNT)?;
+        // SAFETY: As above; and if the open succeeds, the file holds the
+        // inode until after `release`, which frees the handle that keeps
+        // this `pid`.
+        let pid = unsafe { NodePid::of_inode(inode) }.ok_or(ENOENT)?;
+        let exec = ExecReadGuard::lock(&task)?;
+        let handle = locked_handle(slot, &exec, &task, pid, kind, file_ref, writable)?;
+        let ptr: *const Handle = &*handle;
+        // INVARIANT: The registry list takes the only owner; nothing clones it.
+        match registry::register(handle, &mut node)? {
+            Ok(()) => {
+                drop(exec);
+                // SAFETY: `file` is valid. The handle stays in the registry,
+                // and so alive, until `release` takes it out (`Handle`'s
+                // invariants).
+                unsafe { (*file).private_data = ptr.cast_mut().cast() };
+                return Ok(());
+            }
+            Err(NeedNode) => {
+                drop(exec);
+                node = Some(registry::Node::new()?);
+            }
+        }
+    }
+}
+
+/// The checks of an open and the handle they make, in `slot`, with the
+/// target's `exec_update_lock` held for reading (`_exec`, on `task`, the
+/// task of `pid`): nothing an exec changes can change meanwhile.
+fn locked_handle(
+    slot: UniqueArc<MaybeUninit<Handle>>,
+    _exec: &ExecReadGuard<'_>,
+    task: &Task,
+    pid: NodePid,
+    kind: Kind,
+    file_ref: &LocalFile,
+    writable: bool,
+) -> Result<ListArc<Handle>> {
     let exited = match kind {
         Kind::Process => task.group_exited(),
         Kind::Thread => task.thread_exited(),
@@ -827,14 +875,14 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
     // (`__unhash_process()` clears the pointer).
     let (key, own_group, may) = {
         let rcu = rcu::read_lock();
-        let (key, group) = tgid_pid(&task, &rcu).ok_or(ESRCH)?;
-        let may = may_open_for_signals(file_ref, &task, writable, me, &rcu);
+        let (key, group) = tgid_pid(task, &rcu).ok_or(ESRCH)?;
+        let may = may_open_for_signals(file_ref, task, writable, me, &rcu);
         (key, core::ptr::eq(group, pid.as_ptr()), may)
     };
     let group = if own_group {
         None
     } else {
-        Some(GroupPid::of(&task).ok_or(ESRCH)?)
+        Some(GroupPid::of(task).ok_or(ESRCH)?)
     };
     let cred = file_ref.cred().as_ptr();
     // SAFETY: `cred` is the opener's credential, held by the file; its
@@ -847,54 +895,35 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
         }
         // What the LSMs say of a probe (signal 0), as for `kill(pid, 0)`.
         let ty = kind.pid_type();
-        lsm_may_signal(
-            file_ref,
-            &task,
-            ty,
-            0,
-            si_uid_opener_ns,
-            Asker::Opener,
-            None,
-        )?;
+        lsm_may_signal(file_ref, task, ty, 0, si_uid_opener_ns, Asker::Opener, None)?;
     }
     let thread = match kind {
         Kind::Process => ThreadId::none(),
-        Kind::Thread => ThreadId::new(&task),
+        Kind::Thread => ThreadId::new(task),
     };
     let (start_time, exec_gen) = (
         task.start_boottime(),
-        // Stable: `exec` holds `exec_update_lock`, under which exec
+        // Stable: `_exec` holds `exec_update_lock`, under which exec
         // increments it.
         task.self_exec_id(),
     );
-    let handle = ListArc::pin_init(
-        try_pin_init!(Handle {
-            pid,
-            kind,
-            thread,
-            group,
-            key,
-            foreign: !may,
-            start_time,
-            exec_gen,
-            opener_tgid: me,
-            opener_uid,
-            si_uid_opener_ns,
-            policy: Atomic::new(uapi::POLICY_NEVER),
-            revoked: Atomic::new(uapi::REVOKE_NONE),
-            links <- ListLinks::new(),
-        }),
-        // Charged to the opener's memory cgroup, as pidfs charges its objects.
-        GFP_KERNEL_ACCOUNT,
-    )?;
-    let ptr: *const Handle = &*handle;
-    // INVARIANT: The registry list takes the only owner; nothing clones it.
-    registry::register(handle)?;
-    drop(exec);
-    // SAFETY: `file` is valid. The handle stays in the registry, and so
-    // alive, until `release` takes it out (`Handle`'s invariants).
-    unsafe { (*file).private_data = ptr.cast_mut().cast() };
-    Ok(())
+    let handle = slot.pin_init_with(try_pin_init!(Handle {
+        pid,
+        kind,
+        thread,
+        group,
+        key,
+        foreign: !may,
+        start_time,
+        exec_gen,
+        opener_tgid: me,
+        opener_uid,
+        si_uid_opener_ns,
+        policy: Atomic::new(uapi::POLICY_NEVER),
+        revoked: Atomic::new(uapi::REVOKE_NONE),
+        links <- ListLinks::new(),
+    }))?;
+    Ok(ListArc::from(handle))
 }
 
 /// `release`: takes the handle out of the registry and frees it.

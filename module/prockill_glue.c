@@ -135,7 +135,9 @@ static int pk_resolve(void **slot, const char *name)
 /*
  * Tasks executing a redirected lookup, or the exec hook's slow path, are
  * SRCU readers of pk_srcu; exit waits for them with synchronize_srcu() (see
- * pk_unhook()). A lookup blocks only for a bounded time (an allocation).
+ * pk_unhook()). A lookup blocks only for a bounded time (an allocation, and
+ * the LSMs' security_d_instantiate(), whose SELinux genfs path allocates a
+ * page).
  * SRCU-fast: a per-CPU counter increment on entry and exit, no shared cache
  * line is written and no full barrier is taken. A readdir may block without
  * bound (a page fault on the caller's buffer), so it holds the module

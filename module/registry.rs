@@ -180,69 +180,88 @@ fn bucket(key: u64) -> &'static Bucket {
     unsafe { &(*table)[i] }
 }
 
+/// A tree node for a process's entry, allocated before the opener takes any
+/// lock: [`register`] runs under the target's `exec_update_lock`, where an
+/// allocation could make the target's exec wait for the opener's memory
+/// cgroup to reclaim (any user may open a node read-only).
+pub(crate) struct Node(RBTreeNodeReservation<u64, Entry>);
+
+impl Node {
+    /// Allocates a node, charged to the opener's memory cgroup.
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Node(RBTreeNodeReservation::new(GFP_KERNEL_ACCOUNT)?))
+    }
+}
+
+/// [`register`] needed a tree node and the caller had none: the handle was
+/// dropped, not registered. The caller releases its locks, allocates a
+/// [`Node`] and opens again.
+pub(crate) struct NeedNode;
+
 /// Adds `handle` to the list of its process (`handle.key()`); `EMFILE` if
 /// the process has [`MAX_HANDLES`] handles, or if `handle` is foreign and
 /// the process has [`MAX_FOREIGN`] foreign handles.
 ///
 /// Called by open with the target's `exec_update_lock` held for reading, so
-/// an exec either revokes the handle or happened before it was opened.
-pub(crate) fn register(handle: ListArc<Handle>) -> Result {
+/// an exec either revokes the handle or happened before it was opened;
+/// allocates nothing. The process usually has an entry when it already has
+/// handles, or had the last ones of the bucket: then no tree node is needed.
+/// Otherwise it takes the bucket's idle entry's node, or `node`, or, with
+/// neither, answers [`NeedNode`]. An unused `node` is left to the caller,
+/// which frees it outside the lock.
+pub(crate) fn register(
+    handle: ListArc<Handle>,
+    node: &mut Option<Node>,
+) -> Result<core::result::Result<(), NeedNode>> {
     let key = handle.key();
     let foreign = usize::from(handle.foreign());
     let b = bucket(key);
-    // The process usually has an entry when it already has handles, or had
-    // the last ones of the bucket: then no tree node is needed. Otherwise
-    // take the idle entry's node, or allocate one outside the lock and look
-    // again (a concurrent open may have added the entry meanwhile).
-    let mut reservation: Option<RBTreeNodeReservation<u64, Entry>> = None;
-    loop {
-        let mut procs = b.procs.lock();
-        if let Some(entry) = procs.tree.get_mut(&key) {
-            let Some(foreign) = entry
-                .foreign
-                .checked_add(foreign)
-                .filter(|&n| n <= MAX_FOREIGN)
-            else {
-                return Err(EMFILE);
-            };
-            let Some(count) = entry.count.checked_add(1).filter(|&n| n <= MAX_HANDLES) else {
-                return Err(EMFILE);
-            };
-            let was_idle = entry.handles.is_empty();
-            (entry.foreign, entry.count) = (foreign, count);
-            entry.handles.push_back(handle);
-            if was_idle {
-                // INVARIANT: The idle entry has a handle again.
-                procs.idle = None;
-                b.add_used(&mut procs, 1);
-            }
-            drop(procs);
-            // An unused `reservation` is freed here, outside the lock.
-            return Ok(());
-        }
-        let node = match procs.idle.take() {
-            // The idle entry (empty: dropping it frees nothing) gives its
-            // node to this process.
-            Some(idle) => procs.tree.remove_node(&idle).map(|n| n.into_reservation()),
-            None => reservation.take(),
+    let mut procs = b.procs.lock();
+    if let Some(entry) = procs.tree.get_mut(&key) {
+        let Some(foreign) = entry
+            .foreign
+            .checked_add(foreign)
+            .filter(|&n| n <= MAX_FOREIGN)
+        else {
+            return Err(EMFILE);
         };
-        if let Some(node) = node {
-            let mut handles = List::new();
-            handles.push_back(handle);
-            procs.tree.insert(node.into_node(
-                key,
-                Entry {
-                    handles,
-                    foreign,
-                    count: 1,
-                },
-            ));
+        let Some(count) = entry.count.checked_add(1).filter(|&n| n <= MAX_HANDLES) else {
+            return Err(EMFILE);
+        };
+        let was_idle = entry.handles.is_empty();
+        (entry.foreign, entry.count) = (foreign, count);
+        entry.handles.push_back(handle);
+        if was_idle {
+            // INVARIANT: The idle entry has a handle again.
+            procs.idle = None;
             b.add_used(&mut procs, 1);
-            return Ok(());
         }
-        drop(procs);
-        reservation = Some(RBTreeNodeReservation::new(GFP_KERNEL_ACCOUNT)?);
+        return Ok(Ok(()));
     }
+    let node = match procs.idle.take() {
+        // The idle entry (empty: dropping it frees nothing) gives its node
+        // to this process.
+        Some(idle) => procs.tree.remove_node(&idle).map(|n| n.into_reservation()),
+        None => node.take().map(|n| n.0),
+    };
+    let Some(node) = node else {
+        drop(procs);
+        // Dropped outside the lock: the handle's counted group pid.
+        drop(handle);
+        return Ok(Err(NeedNode));
+    };
+    let mut handles = List::new();
+    handles.push_back(handle);
+    procs.tree.insert(node.into_node(
+        key,
+        Entry {
+            handles,
+            foreign,
+            count: 1,
+        },
+    ));
+    b.add_used(&mut procs, 1);
+    Ok(Ok(()))
 }
 
 /// Removes `handle` from its process's list (on release) and returns it:

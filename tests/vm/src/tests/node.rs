@@ -910,7 +910,7 @@ fn user_namespace() -> TestResult {
 
 /// As the unprivileged user: a new user namespace in which `inside` is the
 /// user's uid and gid (one line of each map, no setgroups).
-fn enter_user_namespace(inside: u32) -> TestResult {
+pub(super) fn enter_user_namespace(inside: u32) -> TestResult {
     // The uid change made us non-dumpable: /proc/self would be root's.
     // SAFETY: prctl(2) with plain arguments.
     unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 1) };

@@ -31,6 +31,7 @@ pub const TESTS: &[Test] = &[
     Test::new("soundness/handle-limit", handle_limit).timeout_secs(180),
     Test::new("soundness/pidns-writer", pidns_writer).timeout_secs(60),
     Test::new("soundness/ftrace-off", ftrace_off).timeout_secs(60),
+    Test::new("soundness/bind-mount-refused", bind_mount_refused).timeout_secs(60),
 ];
 
 /// Root cannot switch the exec hook off under the module: writing 0 to the
@@ -840,5 +841,69 @@ impl Uffd {
             ));
         }
         Ok(u64::from_ne_bytes(msg[16..24].try_into().unwrap()))
+    }
+}
+
+/// No bind mount can be made of a node, so none can pin its dentry, and
+/// with it the module, beyond the reach of `cache=N`. `dont_mount()` marks
+/// the node's dentries; a bind mount makes its source's dentry the root of
+/// the new mount, which `attach_recursive_mnt()` registers as a mountpoint,
+/// and `d_set_mounted()` refuses a `dont_mount()` dentry (ENOENT). Checked
+/// as root and as uid 1000 in user and mount namespaces of its own, each
+/// with procfs' own `status` of the same process as the control that does
+/// mount; the module then unloads as usual.
+fn bind_mount_refused() -> TestResult {
+    let m = pk::load("")?;
+    let t = pk::Target::spawn(None)?;
+    let at = "/tmp/pk-bind-node";
+    std::fs::write(at, b"").map_err(|e| format!("{at}: {e}"))?;
+    std::os::unix::fs::chown(at, Some(util::USER_UID), Some(util::USER_GID))
+        .map_err(|e| format!("chown {at}: {e}"))?;
+    let (kill, status) = (node(t.pid()), format!("/proc/{}/status", t.pid()));
+    let tries = move || -> TestResult {
+        // SAFETY: unshare(2).
+        if unsafe { libc::unshare(libc::CLONE_NEWNS) } < 0 {
+            return util::os_err("unshare(CLONE_NEWNS)");
+        }
+        let (slash, flags) = (c"/".as_ptr(), libc::MS_REC | libc::MS_PRIVATE);
+        let none = std::ptr::null();
+        // SAFETY: mount(2) changing propagation only: nothing done here
+        // reaches the test runner's namespace.
+        if unsafe { libc::mount(none, slash, none, flags, none.cast()) } < 0 {
+            return util::os_err("mount --make-rprivate /");
+        }
+        ensure_eq!(bind(&kill, at), Err(libc::ENOENT));
+        ensure_eq!(bind(&status, at), Ok(()));
+        Ok(())
+    };
+    let user = tries.clone();
+    util::fork_fn(tries)?.join(Duration::from_secs(20))?;
+    util::as_user(move || {
+        super::node::enter_user_namespace(0)?;
+        user()
+    })?;
+    let _ = std::fs::remove_file(at);
+    drop(t);
+    m.unload()
+}
+
+/// mount(2) of `source` on `target` with `MS_BIND`: `Err(errno)`.
+fn bind(source: &str, target: &str) -> Result<(), i32> {
+    let c = |p: &str| std::ffi::CString::new(p).map_err(|_| libc::EINVAL);
+    let (s, t) = (c(source)?, c(target)?);
+    // SAFETY: mount(2) with valid C strings and no data.
+    let r = unsafe {
+        libc::mount(
+            s.as_ptr(),
+            t.as_ptr(),
+            std::ptr::null(),
+            libc::MS_BIND,
+            std::ptr::null(),
+        )
+    };
+    if r < 0 {
+        Err(util::errno())
+    } else {
+        Ok(())
     }
 }
