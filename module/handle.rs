@@ -802,33 +802,38 @@ unsafe extern "C" fn pk_open(inode: *mut bindings::inode, file: *mut bindings::f
 unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> Result {
     // SAFETY: The glue stores the node kind in `i_private`.
     let kind = Kind::from_inode_private(unsafe { (*inode).i_private } as usize).ok_or(ENOENT)?;
-    // SAFETY: `inode` is a procfs pid inode (built by the glue), alive
-    // while it is being opened.
-    let task = unsafe { NodePid::of_inode(inode) }
-        .ok_or(ENOENT)?
-        .task()
-        .ok_or(ESRCH)?;
     // SAFETY: `file` is valid during open, and nothing has called
     // `fdget_pos()` on a file that is not installed yet.
     let file_ref = unsafe { LocalFile::from_raw_file(file) };
     // SAFETY: As above; `f_mode` is set before `open` is called.
     let writable = unsafe { (*file).f_mode } & FMODE_WRITE != 0;
 
-    // Nothing is allocated under the target's `exec_update_lock`: an
-    // allocation charged to the opener's memory cgroup may reclaim, and the
-    // target's exec would wait for it (any user may open read-only). The
-    // handle's memory comes first; a tree node for the process's registry
-    // entry, seldom needed, makes the open start again with one in hand (at
-    // most once: `register` needs no second node).
+    // Nothing that may sleep or reclaim is allocated under the target's
+    // `exec_update_lock`: an allocation charged to the opener's memory
+    // cgroup may reclaim, and the target's exec would wait for it (any user
+    // may open read-only). The handle's memory comes first; a tree node for
+    // the process's registry entry, seldom needed, makes the open start
+    // again with one in hand (once: `register` needs no second node; its
+    // checks, the LSMs' included, are then made again).
     let mut node = None;
     loop {
         // Charged to the opener's memory cgroup, as pidfs charges its objects.
         let slot = UniqueArc::<Handle>::new_uninit(GFP_KERNEL_ACCOUNT)?;
-        // SAFETY: As above; and if the open succeeds, the file holds the
-        // inode until after `release`, which frees the handle that keeps
-        // this `pid`.
+        // SAFETY: `inode` is a procfs pid inode (built by the glue), alive
+        // while it is being opened; if the open succeeds, the file holds it
+        // until after `release`, which frees the handle that keeps `pid`.
         let pid = unsafe { NodePid::of_inode(inode) }.ok_or(ENOENT)?;
+        let task = pid.task().ok_or(ESRCH)?;
         let exec = ExecReadGuard::lock(&task)?;
+        // An exec's `de_thread()` runs before the exec takes the lock: while
+        // this open waited for it, a thread's exec may have given the pid to
+        // that thread and released `task`, whose credentials and exec
+        // generation are then the old ones. Once the lock is held, a
+        // `de_thread()` that moves the pid afterwards belongs to an exec
+        // that has yet to take the lock, and its hook will see this handle.
+        if !pid.is_task_of(&task) {
+            continue;
+        }
         let handle = locked_handle(slot, &exec, &task, pid, kind, file_ref, writable)?;
         let ptr: *const Handle = &*handle;
         // INVARIANT: The registry list takes the only owner; nothing clones it.
@@ -850,8 +855,9 @@ unsafe fn open_inner(inode: *mut bindings::inode, file: *mut bindings::file) -> 
 }
 
 /// The checks of an open and the handle they make, in `slot`, with the
-/// target's `exec_update_lock` held for reading (`_exec`, on `task`, the
-/// task of `pid`): nothing an exec changes can change meanwhile.
+/// target's `exec_update_lock` held for reading (`_exec`, on `task`, found
+/// the task of `pid` with the lock held): no exec can install credentials or
+/// a new exec generation meanwhile.
 fn locked_handle(
     slot: UniqueArc<MaybeUninit<Handle>>,
     _exec: &ExecReadGuard<'_>,

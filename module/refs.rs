@@ -105,6 +105,13 @@ impl NodePid {
         NonNull::new(t).map(|t| unsafe { ARef::from_raw(t.cast::<Task>()) })
     }
 
+    /// Whether `task` is the task using this pid as its PID now.
+    pub(crate) fn is_task_of(&self, task: &Task) -> bool {
+        let rcu = rcu::read_lock();
+        self.task_rcu(&rcu)
+            .is_some_and(|t| core::ptr::eq(t.as_ptr(), task.as_ptr()))
+    }
+
     /// The task using this pid as its PID, valid while `_rcu` is held.
     pub(crate) fn task_rcu<'a>(&self, _rcu: &'a rcu::Guard) -> Option<&'a Task> {
         // SAFETY: The pid is valid (type invariant); `pid_task` needs the RCU

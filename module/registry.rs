@@ -182,8 +182,8 @@ fn bucket(key: u64) -> &'static Bucket {
 
 /// A tree node for a process's entry, allocated before the opener takes any
 /// lock: [`register`] runs under the target's `exec_update_lock`, where an
-/// allocation could make the target's exec wait for the opener's memory
-/// cgroup to reclaim (any user may open a node read-only).
+/// allocation that may reclaim could make the target's exec wait for the
+/// opener's memory cgroup (any user may open a node read-only).
 pub(crate) struct Node(RBTreeNodeReservation<u64, Entry>);
 
 impl Node {
@@ -238,12 +238,14 @@ pub(crate) fn register(
         }
         return Ok(Ok(()));
     }
-    let node = match procs.idle.take() {
-        // The idle entry (empty: dropping it frees nothing) gives its node
-        // to this process.
-        Some(idle) => procs.tree.remove_node(&idle).map(|n| n.into_reservation()),
-        None => node.take().map(|n| n.0),
-    };
+    // The idle entry (empty: dropping it frees nothing) gives its node to
+    // this process; else the caller's node.
+    let node = procs
+        .idle
+        .take()
+        .and_then(|idle| procs.tree.remove_node(&idle))
+        .map(|n| n.into_reservation())
+        .or_else(|| node.take().map(|n| n.0));
     let Some(node) = node else {
         drop(procs);
         // Dropped outside the lock: the handle's counted group pid.
